@@ -1,0 +1,140 @@
+package io.jmd.sync;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * A wait queue in the style of Linux's wait_queue_head: threads wait until a condition over
+ * state owned elsewhere becomes true; whoever changes that state calls {@link #wakeAll()}.
+ *
+ * <p>No lost wake-ups: a waiter enqueues itself <em>before</em> re-checking the condition, and a
+ * waker changes the state (volatile or atomic) <em>before</em> waking; park has permit semantics.
+ * The internal monitor guards only the waiter list and is never held across a park.
+ */
+public final class WaitQueue implements Waitable {
+    private final Scheduler scheduler;
+    private final String name;
+    private final Supplier<List<JmdThread>> providers;
+    private final List<JmdThread> waiters = new ArrayList<>(4); // guarded by itself
+
+    public WaitQueue(Scheduler scheduler, String name) {
+        this(scheduler, name, List::of);
+    }
+
+    /** {@code providers}: the threads that can make the condition true, for wait-for chains. */
+    public WaitQueue(Scheduler scheduler, String name, Supplier<List<JmdThread>> providers) {
+        this.scheduler = scheduler;
+        this.name = name;
+        this.providers = providers;
+    }
+
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    @Override
+    public String waitName() {
+        return name;
+    }
+
+    @Override
+    public List<JmdThread> providers() {
+        return providers.get();
+    }
+
+    /** Waits until {@code condition} holds. */
+    public void waitUntil(BooleanSupplier condition) {
+        await(condition, Long.MAX_VALUE, false, this);
+    }
+
+    /** Waits until {@code condition} holds or {@code timeoutNanos} pass; returns the condition. */
+    public boolean waitUntil(BooleanSupplier condition, long timeoutNanos) {
+        long deadline = deadlineAfter(timeoutNanos);
+        return await(condition, deadline, false, this);
+    }
+
+    /**
+     * Waits for an outside party (a client, an operator, a metadata handler). The checker refuses
+     * this while the thread holds any lock (seed 004).
+     */
+    public boolean waitOutside(BooleanSupplier condition, long timeoutNanos) {
+        return await(condition, deadlineAfter(timeoutNanos), true, this);
+    }
+
+    /** Like {@link #waitUntil(BooleanSupplier)}, reporting {@code on} as what is waited for. */
+    void await(BooleanSupplier condition, Waitable on) {
+        await(condition, Long.MAX_VALUE, false, on);
+    }
+
+    private long deadlineAfter(long timeoutNanos) {
+        if (timeoutNanos == Long.MAX_VALUE) {
+            return Long.MAX_VALUE;
+        }
+        long now = scheduler.clock().nanoTime();
+        long deadline = now + timeoutNanos;
+        return deadline < now ? Long.MAX_VALUE : deadline;
+    }
+
+    boolean await(BooleanSupplier condition, long deadlineNanos, boolean outside, Waitable on) {
+        if (condition.getAsBoolean()) {
+            return true;
+        }
+        JmdThread me = scheduler.current();
+        scheduler.checker().beforeBlock(me, on, outside);
+        try {
+            while (true) {
+                synchronized (waiters) {
+                    waiters.add(me);
+                }
+                if (condition.getAsBoolean()) {
+                    return true;
+                }
+                if (deadlineNanos != Long.MAX_VALUE && scheduler.clock().nanoTime() - deadlineNanos >= 0) {
+                    return false;
+                }
+                me.waitingOn = on;
+                scheduler.park(on, deadlineNanos);
+                me.waitingOn = null;
+                synchronized (waiters) {
+                    waiters.remove(me);
+                }
+            }
+        } finally {
+            me.waitingOn = null;
+            synchronized (waiters) {
+                waiters.remove(me);
+            }
+        }
+    }
+
+    /** Wakes every waiter; each re-checks its condition. */
+    public void wakeAll() {
+        JmdThread[] toWake;
+        synchronized (waiters) {
+            if (waiters.isEmpty()) {
+                return;
+            }
+            toWake = waiters.toArray(new JmdThread[0]);
+            waiters.clear();
+        }
+        for (JmdThread t : toWake) {
+            scheduler.unpark(t);
+        }
+    }
+
+    /** True if some thread is waiting (diagnostics, tests). */
+    public boolean hasWaiters() {
+        synchronized (waiters) {
+            return !waiters.isEmpty();
+        }
+    }
+
+    /** Snapshot of the waiting threads, for wait-for chains. */
+    public List<JmdThread> waiters() {
+        synchronized (waiters) {
+            return List.copyOf(waiters);
+        }
+    }
+}

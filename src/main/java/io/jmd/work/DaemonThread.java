@@ -1,0 +1,81 @@
+package io.jmd.work;
+
+import io.jmd.sync.JmdThread;
+import io.jmd.sync.Scheduler;
+import io.jmd.sync.ThreadRole;
+import io.jmd.sync.WaitQueue;
+
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A daemon thread with wake-up, as md's md_thread: it sleeps until {@link #wakeup()} or its
+ * timeout, then runs its handler once. Wake-ups coalesce (a flag, like THREAD_WAKEUP), so
+ * waking never blocks and never queues: safe from completion callbacks.
+ *
+ * <p>The array thread is an I/O-progress thread: its handler must never block on memory or
+ * start threads (seeds 000, 001); it tries, then falls back or defers to a work queue.
+ */
+public final class DaemonThread implements AutoCloseable {
+    private final Scheduler scheduler;
+    private final String name;
+    private final Runnable handler;
+    private final AtomicBoolean wakeupFlag = new AtomicBoolean();
+    private final WaitQueue wait;
+    private volatile long timeoutNanos;
+    private volatile boolean stopping;
+    private final JmdThread thread;
+
+    public DaemonThread(Scheduler scheduler, String name, Set<ThreadRole> roles, long timeoutNanos, Runnable handler) {
+        this.scheduler = scheduler;
+        this.name = name;
+        this.handler = handler;
+        this.timeoutNanos = timeoutNanos;
+        this.wait = new WaitQueue(scheduler, "daemon " + name);
+        this.thread = scheduler.start(name, roles, this::run);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Makes the thread run its handler soon; never blocks. */
+    public void wakeup() {
+        wakeupFlag.set(true);
+        wait.wakeAll();
+    }
+
+    /** Changes the idle timeout after which the handler runs anyway (Long.MAX_VALUE: none). */
+    public void setTimeoutNanos(long timeoutNanos) {
+        this.timeoutNanos = timeoutNanos;
+        wait.wakeAll();
+    }
+
+    private void run() {
+        while (!stopping) {
+            wait.waitUntil(() -> stopping || wakeupFlag.get(), timeoutNanos);
+            if (stopping) {
+                return;
+            }
+            wakeupFlag.set(false);
+            handler.run();
+        }
+    }
+
+    public JmdThread thread() {
+        return thread;
+    }
+
+    public boolean isCurrent() {
+        return scheduler.current() == thread;
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        wait.wakeAll();
+        if (scheduler.current() != thread) {
+            scheduler.join(thread);
+        }
+    }
+}
