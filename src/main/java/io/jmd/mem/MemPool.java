@@ -35,7 +35,18 @@ public final class MemPool<T extends Pooled> implements Waitable {
     private final long itemBytes;
     private final int holdAllowance;
     private final Supplier<T> factory;
+    /*
+     * The reserve. Two counts, so that neither a take nor a refill can overshoot:
+     *   reserveFill  = items in the deque + items being pushed; a free claims a slot here by CAS
+     *                  while it is below reserveItems, so the reserve never holds more.
+     *   reserveCount = items a tryAlloc may take: counted after the push, uncounted before the
+     *                  poll, so a counted item is always in the deque.
+     * reserveCount <= deque size <= reserveFill <= reserveItems. A take lowers reserveFill only
+     * after its poll, so meanwhile a racing free may send its item to the budget instead; the
+     * reserve is then one short until the next free, never over.
+     */
     private final ConcurrentLinkedDeque<T> reserve = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger reserveFill = new AtomicInteger();
     private final AtomicInteger reserveCount = new AtomicInteger();
     /** Items outside the pool (allocated, not freed), reserve and budget ones together. */
     private final AtomicInteger outstanding = new AtomicInteger();
@@ -68,6 +79,7 @@ public final class MemPool<T extends Pooled> implements Waitable {
             item.pool = this;
             reserve.push(item);
         }
+        reserveFill.set(reserveItems);
         reserveCount.set(reserveItems);
     }
 
@@ -89,15 +101,16 @@ public final class MemPool<T extends Pooled> implements Waitable {
 
     /** Never waits: a budget item, else a reserve item, else null. */
     public T tryAlloc() {
+        assert !closed : "alloc from closed pool " + name;
         T item = null;
         if (budget.tryCharge(itemBytes)) {
             item = factory.get();
             item.pool = this;
-        } else if (reserveCount.get() > 0) {
+        } else if (takeReserveSlot()) {
+            // free() pushes before it counts, so a counted slot always has its item in the deque.
             item = reserve.poll();
-            if (item != null) {
-                reserveCount.decrementAndGet();
-            }
+            assert item != null : "pool " + name + ": reserve count ahead of its items";
+            reserveFill.decrementAndGet();
         }
         if (item != null) {
             took(item);
@@ -105,14 +118,31 @@ public final class MemPool<T extends Pooled> implements Waitable {
         return item;
     }
 
-    /** Waits until an item is available (see the class comment for who may). */
+    /** Claims one counted reserve item; the count is never more than the items in the deque. */
+    private boolean takeReserveSlot() {
+        while (true) {
+            int r = reserveCount.get();
+            if (r == 0) {
+                return false;
+            }
+            if (reserveCount.compareAndSet(r, r - 1)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Waits until an item is available (see the class comment for who may). Checked on every call,
+     * not only when it would wait: the seed-001/002 patterns hang only near exhaustion, and tests
+     * must catch them in runs that never get there.
+     */
     public T alloc() {
+        JmdThread me = scheduler.current();
+        scheduler.checker().beforePoolWait(me, this, name, refiller, holdAllowance);
         T item = tryAlloc();
         if (item != null) {
             return item;
         }
-        JmdThread me = scheduler.current();
-        scheduler.checker().beforePoolWait(me, this, name, refiller, holdAllowance);
         @SuppressWarnings("unchecked")
         T[] got = (T[]) new Pooled[1];
         returned.waitUntil(() -> (got[0] = tryAlloc()) != null);
@@ -152,13 +182,30 @@ public final class MemPool<T extends Pooled> implements Waitable {
             item.holder = null;
         }
         outstanding.decrementAndGet();
-        if (reserveCount.get() < reserveItems) {
+        if (claimReserveRefill()) {
             reserve.push(item);
             reserveCount.incrementAndGet();
         } else {
             budget.uncharge(itemBytes);
         }
         returned.wakeAll();
+    }
+
+    /**
+     * Claims one missing reserve slot for a freed item, in one compare-and-set, so that two frees
+     * racing for the last missing slot cannot both refill it (the surplus item would keep its
+     * budget charge in the reserve, and close() would never give it back).
+     */
+    private boolean claimReserveRefill() {
+        while (true) {
+            int f = reserveFill.get();
+            if (f >= reserveItems) {
+                return false;
+            }
+            if (reserveFill.compareAndSet(f, f + 1)) {
+                return true;
+            }
+        }
     }
 
     public int outstanding() {
@@ -173,15 +220,19 @@ public final class MemPool<T extends Pooled> implements Waitable {
         return name;
     }
 
-    /** Gives the reserve back; every item must have come home (TigerBeetle's shutdown check). */
+    /**
+     * Gives the reserve back; every item must have come home (TigerBeetle's shutdown check). A
+     * close that throws leaves the pool open, so a caller that frees the stragglers may close again.
+     */
     public void close() {
         if (closed) {
             return;
         }
-        closed = true;
         if (outstanding.get() != 0) {
             throw new IllegalStateException("pool " + name + " closed with " + outstanding.get() + " items outstanding");
         }
+        assert reserveCount.get() == reserveItems : "pool " + name + ": reserve " + reserveCount.get() + " of " + reserveItems;
+        closed = true;
         budget.unreserve((long) reserveItems * itemBytes);
         reserve.clear();
     }

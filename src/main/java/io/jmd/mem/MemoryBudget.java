@@ -3,6 +3,8 @@ package io.jmd.mem;
 import io.jmd.sync.Scheduler;
 import io.jmd.sync.WaitQueue;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -14,10 +16,31 @@ import java.util.concurrent.atomic.AtomicLong;
  * rest, charged and uncharged as requests come and go. Reserves can never be charged by others.
  */
 public final class MemoryBudget {
+    /**
+     * Memory that a holder keeps for its own reuse but can give back at once, without waiting (the
+     * buffer cache's free lists). A failing charge asks reclaimers before it gives up, so cached
+     * memory never starves other users of the budget.
+     */
+    public interface Reclaimer {
+        /**
+         * Uncharges (via {@link #uncharge}) about {@code wantedBytes} or more if it can; never
+         * blocks, never charges. Returns the bytes given back.
+         */
+        long reclaim(long wantedBytes);
+    }
+
     private final String name;
     private final long totalBytes;
+    /**
+     * Reserved plus charged: the one counter admission decisions compare-and-set, so that a
+     * reserve and a charge racing cannot both fit into the same free bytes.
+     */
+    private final AtomicLong usedBytes = new AtomicLong();
+    /** The reserved part of {@link #usedBytes}, for reports and the charge-can-never-fit check. */
     private final AtomicLong reservedBytes = new AtomicLong();
+    /** The charged part of {@link #usedBytes}, for reports. */
     private final AtomicLong chargedBytes = new AtomicLong();
+    private final List<Reclaimer> reclaimers = new CopyOnWriteArrayList<>();
     private final WaitQueue freed;
 
     public MemoryBudget(Scheduler scheduler, String name, long totalBytes) {
@@ -43,7 +66,25 @@ public final class MemoryBudget {
 
     /** Bytes the shared part can still give. */
     public long availableBytes() {
-        return totalBytes - reservedBytes.get() - chargedBytes.get();
+        return totalBytes - usedBytes.get();
+    }
+
+    /** Registers memory that can be given back on demand (see {@link Reclaimer}). */
+    public void addReclaimer(Reclaimer reclaimer) {
+        reclaimers.add(reclaimer);
+    }
+
+    /** Takes {@code bytes} of the total if they fit now. */
+    private boolean tryUse(long bytes) {
+        while (true) {
+            long u = usedBytes.get();
+            if (u + bytes > totalBytes) {
+                return false;
+            }
+            if (usedBytes.compareAndSet(u, u + bytes)) {
+                return true;
+            }
+        }
     }
 
     /**
@@ -51,37 +92,48 @@ public final class MemoryBudget {
      * budget is too small: a configuration error, found before any I/O.
      */
     public void reserve(String what, long bytes) {
-        while (true) {
-            long r = reservedBytes.get();
-            if (r + bytes + chargedBytes.get() > totalBytes) {
-                throw new IllegalStateException("memory budget " + name + " (" + totalBytes + " bytes) cannot reserve "
-                    + bytes + " bytes for " + what + ": " + r + " already reserved, " + chargedBytes.get() + " in use");
-            }
-            if (reservedBytes.compareAndSet(r, r + bytes)) {
-                return;
-            }
+        assert bytes >= 0 : "negative reserve";
+        if (!tryUse(bytes) && !(reclaim(bytes) && tryUse(bytes))) {
+            throw new IllegalStateException("memory budget " + name + " (" + totalBytes + " bytes) cannot reserve "
+                + bytes + " bytes for " + what + ": " + reservedBytes.get() + " already reserved, "
+                + chargedBytes.get() + " in use");
         }
+        reservedBytes.addAndGet(bytes);
     }
 
     /** Returns a reserve (pool shutdown). */
     public void unreserve(long bytes) {
         long after = reservedBytes.addAndGet(-bytes);
         assert after >= 0 : name + ": reserves went negative";
+        long used = usedBytes.addAndGet(-bytes);
+        assert used >= 0 : name + ": use went negative";
         freed.wakeAll();
     }
 
-    /** Charges {@code bytes} to the shared part if they are available now. */
+    /**
+     * Charges {@code bytes} to the shared part if they are available now, asking the reclaimers
+     * (cached buffers) for them first if not. Never blocks.
+     */
     public boolean tryCharge(long bytes) {
         assert bytes >= 0 : "negative charge";
-        while (true) {
-            long c = chargedBytes.get();
-            if (c + bytes + reservedBytes.get() > totalBytes) {
-                return false;
-            }
-            if (chargedBytes.compareAndSet(c, c + bytes)) {
+        if (!tryUse(bytes) && !(reclaim(bytes) && tryUse(bytes))) {
+            return false;
+        }
+        chargedBytes.addAndGet(bytes);
+        return true;
+    }
+
+    /** Asks the reclaimers for what {@code bytes} lacks; true if any gave something back. */
+    private boolean reclaim(long bytes) {
+        boolean any = false;
+        for (Reclaimer r : reclaimers) {
+            long wanted = bytes - availableBytes();
+            if (wanted <= 0) {
                 return true;
             }
+            any |= r.reclaim(wanted) > 0;
         }
+        return any;
     }
 
     /**
@@ -101,9 +153,15 @@ public final class MemoryBudget {
     public void uncharge(long bytes) {
         long after = chargedBytes.addAndGet(-bytes);
         assert after >= 0 : name + ": charges went negative";
+        long used = usedBytes.addAndGet(-bytes);
+        assert used >= 0 : name + ": use went negative";
         freed.wakeAll();
     }
 
+    /**
+     * Where everyone waiting for memory waits: woken by uncharge, unreserve, and by a buffer going
+     * back to the cache (cached memory can be reclaimed by a waiter's retry).
+     */
     WaitQueue freedQueue() {
         return freed;
     }
