@@ -1,0 +1,14 @@
+package io.jmd.block;
+
+import java.io.IOException;
+
+/**
+ * Turns a member name (a path, later an nbd:// URI) into a {@link BlockDevice}: the injected
+ * storage. Production opens files and block devices; tests and the simulator open memory or
+ * fault-injected devices.
+ */
+@FunctionalInterface
+public interface DeviceOpener {
+    /** Opens {@code name}; the exception message names it and says what went wrong. */
+    BlockDevice open(String name, boolean readOnly) throws IOException;
+}

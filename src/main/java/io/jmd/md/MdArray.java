@@ -1,0 +1,357 @@
+package io.jmd.md;
+
+import io.jmd.Env;
+import io.jmd.block.Bio;
+import io.jmd.block.BlockDevice;
+import io.jmd.block.Errno;
+import io.jmd.mem.Buffer;
+import io.jmd.md.format.DevRole;
+import io.jmd.md.format.MdTime;
+import io.jmd.md.format.Superblock1;
+import io.jmd.md.format.SuperblockLocation;
+import io.jmd.sync.CountedResource;
+import io.jmd.sync.ThreadRole;
+import io.jmd.sync.WaitQueue;
+import io.jmd.work.DaemonThread;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * A running md array: md's struct mddev. It is a {@link BlockDevice} over its members; requests
+ * pass admission here (in-flight slots, clean-to-dirty transition) and go to the personality.
+ *
+ * <h2>Threads</h2>
+ * <ul>
+ *   <li>Submitters (NBD connections, the CLI, tests): may wait for a slot and for the "dirty"
+ *       superblock write.</li>
+ *   <li>The md thread ({@code mdX_raidN} in Linux): an I/O-progress thread. It runs the
+ *       personality's deferred work, writes superblocks (the only writer while the array runs),
+ *       and marks the array clean after {@link #SAFE_MODE_DELAY_NANOS} without writes. It never
+ *       allocates from a pool it could wait on: superblock buffers are preallocated per member.</li>
+ *   <li>Completion callbacks: report member errors through {@link #memberError}, which only sets
+ *       state and wakes the md thread.</li>
+ * </ul>
+ *
+ * <h2>Acknowledged writes survive</h2>
+ * A write that failed on some member ends only after a superblock recording that member as
+ * faulty is on the survivors (the personality holds it until {@link Personality#superblockWritten}).
+ * So after a crash the failed member is known stale and never read.
+ */
+public final class MdArray implements BlockDevice {
+    /** md's safe_mode_delay default: 200 ms idle before the array is marked clean again. */
+    public static final long SAFE_MODE_DELAY_NANOS = 200_000_000L;
+    /** Requests admitted at once: 256 × 32 MiB worst case is bounded again by the buffer budget. */
+    public static final int MAX_INFLIGHT_DEFAULT = 256;
+
+    private final Env env;
+    private final String name;
+    private final SuperblockLocation location;
+    private final List<Member> members;
+    private final boolean readOnly;
+    private final CountedResource inflight;
+    private final WriteState writeState;
+    private final AtomicLong sbRequested = new AtomicLong();
+    private volatile long sbWritten;
+    private final WaitQueue sbWait;
+    private final Buffer[] sbBuffers;
+    private volatile Superblock1 arraySuperblock;
+    private volatile long lastWriteEndNanos;
+    /** md's recovery_cp: array sectors below this are in sync; MAX_SECTOR when all are. */
+    private volatile long resyncDoneSectors;
+    private volatile boolean stopped;
+    private final List<String> notes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private Personality personality;
+    private DaemonThread mdThread;
+
+    MdArray(Env env, String name, SuperblockLocation location, Superblock1 freshest, List<Member> members, boolean readOnly) {
+        this.env = env;
+        this.name = name;
+        this.location = location;
+        this.arraySuperblock = freshest;
+        this.members = List.copyOf(members);
+        this.readOnly = readOnly;
+        this.inflight = new CountedResource(env.scheduler(), name + " in-flight", MAX_INFLIGHT_DEFAULT);
+        this.writeState = new WriteState(freshest.isClean());
+        this.resyncDoneSectors = freshest.resyncOffsetSectors();
+        this.sbWait = new WaitQueue(env.scheduler(), name + " superblock written");
+        this.sbBuffers = new Buffer[this.members.size()];
+        for (int i = 0; i < sbBuffers.length; i++) {
+            sbBuffers[i] = env.buffers().allocate(SuperblockIo.SUPERBLOCK_AREA_BYTES);
+        }
+    }
+
+    /** Attaches the personality and starts the md thread (from a thread that may start threads). */
+    void start(Function<MdArray, Personality> personalityFactory) {
+        this.personality = personalityFactory.apply(this);
+        this.mdThread = new DaemonThread(env.scheduler(), name + "_raid", EnumSet.of(ThreadRole.IO_PROGRESS),
+            SAFE_MODE_DELAY_NANOS, this::mdThreadRun);
+    }
+
+    public Env env() {
+        return env;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public long sizeBytes() {
+        return personality.sizeBytes();
+    }
+
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    public List<Member> members() {
+        return members;
+    }
+
+    public Superblock1 superblock() {
+        return arraySuperblock;
+    }
+
+    /** What assembly had to say (members left out and why), for the operator. */
+    public List<String> notes() {
+        return notes;
+    }
+
+    public SuperblockLocation location() {
+        return location;
+    }
+
+    public Personality personality() {
+        return personality;
+    }
+
+    /** True when the superblocks on disk say clean (or are about to). */
+    public boolean isClean() {
+        return writeState.isClean();
+    }
+
+    public long events() {
+        return arraySuperblock.events();
+    }
+
+    @Override
+    public void submit(Bio bio) {
+        assert bio.offsetBytes + bio.lengthBytes <= sizeBytes() : "bio past the array end: " + bio;
+        if (stopped) {
+            bio.end(Errno.ESHUTDOWN);
+            return;
+        }
+        boolean write = bio.op != Bio.Op.READ && bio.op != Bio.Op.FLUSH;
+        if (write && readOnly) {
+            bio.end(Errno.EROFS);
+            return;
+        }
+        inflight.acquire(1);
+        if (write && writeState.enter()) {
+            waitForSuperblock(requestSuperblockWrite());
+        }
+        personality.submit(new Bio(bio.op, bio.offsetBytes, bio.lengthBytes, bio.data, bio.flags, bio,
+            inner -> requestEnded(bio, inner, write)));
+    }
+
+    private void requestEnded(Bio outer, Bio inner, boolean write) {
+        if (write) {
+            lastWriteEndNanos = env.clock().nanoTime();
+            writeState.exit();
+        }
+        inflight.release(1);
+        outer.end(inner.status());
+    }
+
+    /** Asks the md thread for a superblock write; returns the ticket to wait for. Never blocks. */
+    public long requestSuperblockWrite() {
+        long seq = sbRequested.incrementAndGet();
+        mdThread.wakeup();
+        return seq;
+    }
+
+    /** Waits until the superblock write with ticket {@code seq} (or a later one) is on disk. */
+    public void waitForSuperblock(long seq) {
+        sbWait.waitUntil(() -> sbWritten >= seq || stopped);
+    }
+
+    /**
+     * A member failed an I/O (from a completion callback: never blocks). Returns false when the
+     * member is the last one that can serve its data: md never fails the last working device;
+     * the error goes to the caller instead.
+     */
+    public boolean memberError(Member m) {
+        if (!personality.tryFail(m)) {
+            return false;
+        }
+        if (m.markFaulty()) {
+            requestSuperblockWrite();
+        }
+        return true;
+    }
+
+    /** The newest superblock write ticket known to be on disk. */
+    public long superblockWrittenTicket() {
+        return sbWritten;
+    }
+
+    /** Wakes the md thread (personality work is pending). Never blocks. */
+    public void wakeMdThread() {
+        mdThread.wakeup();
+    }
+
+    private void mdThreadRun() {
+        personality.mdThreadWork();
+        long want = sbRequested.get();
+        if (readOnly) {
+            sbWritten = want; // a read-only array never writes its members
+            sbWait.wakeAll();
+            personality.superblockWritten();
+            return;
+        }
+        if (want > sbWritten) {
+            writeSuperblocks();
+            sbWritten = want;
+            sbWait.wakeAll();
+            personality.superblockWritten();
+        }
+        if (!readOnly && !writeState.isClean() && writeState.writers() == 0
+            && env.clock().nanoTime() - lastWriteEndNanos >= SAFE_MODE_DELAY_NANOS && writeState.tryMarkClean()) {
+            writeSuperblocks();
+        }
+    }
+
+    /**
+     * Writes the current state to every working member: events + 1. A member whose superblock
+     * write fails is failed, and the update repeats on the rest (its role changed).
+     * Runs on the md thread while running; on the assembling or stopping thread otherwise.
+     */
+    private void writeSuperblocks() {
+        while (true) {
+            Superblock1 next = nextArraySuperblock();
+            boolean again = false;
+            int written = 0;
+            for (int i = 0; i < members.size(); i++) {
+                Member m = members.get(i);
+                if (m.state() == MemberState.FAULTY) {
+                    continue;
+                }
+                Superblock1 sb = forMember(next, m);
+                int st = SuperblockIo.write(env, m.device(), sb, location, sbBuffers[i]);
+                if (st == Errno.OK) {
+                    m.setSuperblock(sb);
+                    written++;
+                } else if (memberError(m)) {
+                    again = true;
+                }
+            }
+            arraySuperblock = next;
+            if (!again || written == 0) {
+                return;
+            }
+        }
+    }
+
+    private Superblock1 nextArraySuperblock() {
+        Superblock1 cur = arraySuperblock;
+        int[] roles = new int[cur.maxDev()];
+        java.util.Arrays.fill(roles, DevRole.SPARE);
+        for (Member m : members) {
+            roles[m.devNumber()] = switch (m.state()) {
+                case FAULTY -> DevRole.FAULTY;
+                case IN_SYNC, RECOVERING -> m.slot();
+                case SPARE -> DevRole.SPARE;
+            };
+        }
+        long resync = writeState.isClean() ? resyncDoneSectors : 0;
+        return cur.toBuilder()
+            .events(cur.events() + 1)
+            .utime(MdTime.of(Instant.ofEpochMilli(env.clock().wallMillis())))
+            .resyncOffsetSectors(resync)
+            .devRoles(io.jmd.md.format.DevRoles.of(roles))
+            .build();
+    }
+
+    private static Superblock1 forMember(Superblock1 array, Member m) {
+        Superblock1 own = m.superblock();
+        return array.toBuilder()
+            .devNumber(own.devNumber())
+            .deviceUuid(own.deviceUuid())
+            .dataOffsetSectors(own.dataOffsetSectors())
+            .dataSizeSectors(own.dataSizeSectors())
+            .superOffsetSectors(own.superOffsetSectors())
+            .recoveryOffsetSectors(own.recoveryOffsetSectors())
+            .cntCorrectedRead(own.cntCorrectedRead())
+            .devFlags(own.devFlags())
+            .bblogShift(own.bblogShift())
+            .bblogSizeSectors(own.bblogSizeSectors())
+            .bblogOffsetSectors(own.bblogOffsetSectors())
+            .build();
+    }
+
+    /** Whether members may differ somewhere (an unclean shutdown or an interrupted resync). */
+    public boolean needsResync() {
+        return resyncDoneSectors != io.jmd.md.format.Superblock1Layout.MAX_SECTOR;
+    }
+
+    public long resyncDoneSectors() {
+        return resyncDoneSectors;
+    }
+
+    /**
+     * Resyncs before the array serves I/O (see {@link io.jmd.md.raid1.Raid1Resync}), recording
+     * checkpoints in the superblocks so an interrupted resync resumes. Called by assembly, before
+     * the md thread starts.
+     */
+    void resyncBeforeStart(long sizeBytes) throws MdException {
+        assert mdThread == null : "md thread already running";
+        List<Member> inSync = members.stream().filter(Member::isInSync).toList();
+        long from = resyncDoneSectors == io.jmd.md.format.Superblock1Layout.MAX_SECTOR ? sizeBytes : resyncDoneSectors * 512;
+        writeState.tryMarkClean();
+        io.jmd.md.raid1.Raid1Resync.run(env, inSync, Math.min(from, sizeBytes), sizeBytes, doneBytes -> {
+            resyncDoneSectors = doneBytes / 512;
+            writeSuperblocks();
+        });
+        resyncDoneSectors = io.jmd.md.format.Superblock1Layout.MAX_SECTOR;
+        writeSuperblocks();
+    }
+
+    /** Writes the superblocks once from the calling thread, before the md thread runs. */
+    void writeSuperblocksBeforeStart() {
+        assert mdThread == null : "md thread already running";
+        writeSuperblocks();
+    }
+
+    /**
+     * Stops the array: waits for every admitted request, stops the md thread, marks the array
+     * clean (if it can be) and closes the members. From a thread that may wait.
+     */
+    @Override
+    public void close() {
+        if (stopped) {
+            return;
+        }
+        inflight.acquire(inflight.capacity());
+        stopped = true;
+        mdThread.close();
+        personality.stop();
+        if (!readOnly) {
+            writeState.tryMarkClean();
+            writeSuperblocks();
+        }
+        inflight.release(inflight.capacity());
+        for (Buffer b : sbBuffers) {
+            b.release();
+        }
+        for (Member m : members) {
+            m.device().close();
+        }
+        sbWait.wakeAll();
+    }
+}

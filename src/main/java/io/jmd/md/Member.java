@@ -1,0 +1,140 @@
+package io.jmd.md;
+
+import io.jmd.block.BlockDevice;
+import io.jmd.md.format.Superblock1;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One member device of a running array: md's struct md_rdev.
+ *
+ * <p>Who touches what: {@code state} is read by any I/O thread and changed only by
+ * {@link MdArray#memberError} (CAS, from completion callbacks) and by the md thread;
+ * {@code superblock} is written only by whoever writes superblocks (the md thread while
+ * running, the assembling thread before, the stopping thread after); the counters are atomics
+ * touched by I/O paths.
+ */
+public final class Member {
+    private final BlockDevice device;
+    private final String path;
+    private final int devNumber;
+    private final AtomicReference<MemberState> state;
+    /** The slot (dev_roles value) while IN_SYNC or RECOVERING. */
+    private final int slot;
+    private final long dataOffsetBytes;
+    private volatile Superblock1 superblock;
+
+    /** Member I/O in flight, for read balancing. */
+    final AtomicInteger pending = new AtomicInteger();
+    /** Where the last read on this member ended (bytes), for sequential affinity. */
+    final AtomicLong headPositionBytes = new AtomicLong(-1);
+    final AtomicLong readErrors = new AtomicLong();
+    final AtomicLong writeErrors = new AtomicLong();
+
+    public Member(BlockDevice device, String path, Superblock1 superblock, int slot, MemberState state) {
+        this.device = device;
+        this.path = path;
+        this.devNumber = superblock.devNumber();
+        this.superblock = superblock;
+        this.slot = slot;
+        this.state = new AtomicReference<>(state);
+        this.dataOffsetBytes = superblock.dataOffsetSectors() * 512;
+    }
+
+    public BlockDevice device() {
+        return device;
+    }
+
+    public String path() {
+        return path;
+    }
+
+    public int devNumber() {
+        return devNumber;
+    }
+
+    public int slot() {
+        return slot;
+    }
+
+    public MemberState state() {
+        return state.get();
+    }
+
+    public boolean isInSync() {
+        return state.get() == MemberState.IN_SYNC;
+    }
+
+    /**
+     * Moves to FAULTY; true if this call did it (only the first failure reports). Only
+     * {@link MdArray#memberError}, after the personality agreed, calls this.
+     */
+    boolean markFaulty() {
+        while (true) {
+            MemberState s = state.get();
+            if (s == MemberState.FAULTY) {
+                return false;
+            }
+            if (state.compareAndSet(s, MemberState.FAULTY)) {
+                return true;
+            }
+        }
+    }
+
+    public long dataOffsetBytes() {
+        return dataOffsetBytes;
+    }
+
+    public Superblock1 superblock() {
+        return superblock;
+    }
+
+    void setSuperblock(Superblock1 sb) {
+        this.superblock = sb;
+    }
+
+    public int pendingIo() {
+        return pending.get();
+    }
+
+    /** Counts a member I/O in; {@code endBytes}: where it ends, for sequential read affinity. */
+    public void ioStarted(long endBytes) {
+        pending.incrementAndGet();
+        headPositionBytes.set(endBytes);
+    }
+
+    public void ioEnded() {
+        pending.decrementAndGet();
+    }
+
+    public long headPositionBytes() {
+        return headPositionBytes.get();
+    }
+
+    public void countReadError() {
+        readErrors.incrementAndGet();
+    }
+
+    public void countWriteError() {
+        writeErrors.incrementAndGet();
+    }
+
+    public long readErrors() {
+        return readErrors.get();
+    }
+
+    public long writeErrors() {
+        return writeErrors.get();
+    }
+
+    public boolean writeMostly() {
+        return (superblock.devFlags() & 1) != 0;
+    }
+
+    @Override
+    public String toString() {
+        return path + "[" + slot + "," + state.get() + "]";
+    }
+}

@@ -1,0 +1,50 @@
+package io.jmd.md;
+
+import io.jmd.block.Bio;
+
+/**
+ * A RAID level's operations, as md's struct md_personality: the array hands it every request,
+ * wakes it on the md thread, and tells it when a member failed. One package per level.
+ */
+public interface Personality {
+    /** The level name as mdadm prints it ("raid1"). */
+    String levelName();
+
+    /** The array's usable size in bytes. */
+    long sizeBytes();
+
+    /**
+     * Starts serving a request whose offsets are relative to the array. The bio ends exactly once.
+     * Called on a thread that may wait (request admission), after the array accounted for it.
+     */
+    void submit(Bio bio);
+
+    /** Runs on the md thread each time it wakes: retries, deferred completions. Never blocks on memory. */
+    void mdThreadWork();
+
+    /**
+     * Called on the md thread after a superblock update was written to disk: requests held back
+     * until a member's failure was recorded may now end.
+     */
+    void superblockWritten();
+
+    /**
+     * Takes {@code m} out of the working set if the array can lose it; false when it is the last
+     * member holding some of the data (md never fails the last working device; the error goes up
+     * instead). True if it was already out. Atomic: concurrent calls never fail every member.
+     * Called from completion callbacks: never blocks.
+     */
+    boolean tryFail(Member m);
+
+    /** Whether the array can run (and serve every block) with the members that are in sync now. */
+    boolean canRun();
+
+    /** True when no member is missing or failed. */
+    boolean isOptimal();
+
+    /** A short status, as /proc/mdstat's second line ("[2/2] [UU]"). */
+    String status();
+
+    /** Releases pools once every request has ended. */
+    void stop();
+}
