@@ -1,0 +1,45 @@
+package io.jmd.md.format;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/** mdadm's small text helpers (util.c human_size, ctime(3) as printed with "%.24s"). */
+final class MdadmText {
+    private MdadmText() {}
+
+    private static final long KIB = 1024;
+    private static final long MIB = KIB * KIB;
+    private static final long GIB = MIB * KIB;
+
+    /** ctime(3) without its newline: "Sat Nov 21 05:42:27 2026" (day of month space-padded). */
+    private static final DateTimeFormatter CTIME = DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy",
+            Locale.ROOT);
+
+    /**
+     * human_size: nothing below 5000 KiB; MiB/MB below 2 GiB; GiB/GB above (mdadm 4.2 has no TiB
+     * step), each to two decimals rounded half up, e.g. " (15.00 MiB 15.73 MB)".
+     */
+    static String humanSize(long bytes) {
+        if (bytes < 5000 * KIB) {
+            return "";
+        }
+        if (bytes < 2 * GIB) {
+            long centiMib = (bytes * 200 / MIB + 1) / 2;
+            long centiMb = (bytes / (1_000_000 / 200) + 1) / 2;
+            return " (" + centi(centiMib) + " MiB " + centi(centiMb) + " MB)";
+        }
+        long centiGib = (bytes * 200 / GIB + 1) / 2;
+        long centiGb = (bytes / (1_000_000_000 / 200) + 1) / 2;
+        return " (" + centi(centiGib) + " GiB " + centi(centiGb) + " GB)";
+    }
+
+    private static String centi(long hundredths) {
+        return String.format(Locale.ROOT, "%d.%02d", hundredths / 100, hundredths % 100);
+    }
+
+    static String ctime(MdTime time, ZoneId zone) {
+        return CTIME.format(Instant.ofEpochSecond(time.seconds()).atZone(zone));
+    }
+}
