@@ -1,0 +1,459 @@
+package io.jmd.block;
+
+import io.jmd.Env;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A member that is a regular file or a raw block device.
+ *
+ * <p>Data path: each bio is one task on {@link Env#ioWorkers()}, doing positional FileChannel
+ * reads/writes until complete. A read that meets end-of-file inside the device size (a file
+ * truncated under us) returns zeroes for the rest. FLUSH is fdatasync; a FUA write is a write,
+ * then fdatasync. DISCARD punches a hole (regular file) or issues BLKDISCARD (block device);
+ * WRITE_ZEROES punches a hole unless NO_UNMAP, else zeroes in place (ZERO_RANGE, BLKZEROOUT, or by
+ * writing zeroes when those are refused).
+ *
+ * <p>O_DIRECT: when asked and the file system allows it. A direct device needs offsets, lengths
+ * and native buffer addresses aligned to {@link #alignmentBytes()}; bios from jmd's BufferCache
+ * are. Any other bio goes through a second, buffered channel on the same file: Linux writes back
+ * and invalidates the page-cache range before each direct I/O, so the two views stay coherent for
+ * requests that do not overlap in time (md never has two in flight on one member range).
+ *
+ * <p>Errors: an IOException ends the bio with EIO (ENOSPC with ENOSPC); the device stays usable.
+ * Thread model: submit/trySubmit from any thread; blockStatus from any thread (synchronous
+ * lseek calls); close once every bio ended.
+ */
+public final class FileBlockDevice implements BlockDevice {
+    /** In-flight bios per member: 64 keeps an NVMe queue busy and bounds the I/O pool's queue. */
+    public static final int QUEUE_DEPTH_DEFAULT = 64;
+    /** The shared I/O pool's queue is the sum of every device's depth; one device may not take it all. */
+    public static final int QUEUE_DEPTH_MAX = 4096;
+    /** Zero source for WRITE_ZEROES fallbacks: 64 KiB per device, fixed, so not charged per request. */
+    private static final int ZEROES_BYTES = 64 * 1024;
+    /** Disk quota exceeded: reported to the submitter as ENOSPC. */
+    private static final int EDQUOT = 122;
+
+    /**
+     * How to open a member. {@code create}: make a new sparse file of {@code createSizeBytes}
+     * (refused if it exists). Build with {@link #of(Path)} and the with-methods.
+     */
+    public record Options(Path path, boolean readOnly, boolean direct, int queueDepth, boolean create,
+                          long createSizeBytes) {
+        public Options {
+            Objects.requireNonNull(path, "path");
+            if (queueDepth < 1 || queueDepth > QUEUE_DEPTH_MAX) {
+                throw new IllegalArgumentException(path + ": queue depth must be 1.." + QUEUE_DEPTH_MAX + ", got " + queueDepth);
+            }
+            if (create && (createSizeBytes <= 0 || createSizeBytes % 512 != 0)) {
+                throw new IllegalArgumentException(path + ": size of a new member must be a positive multiple of 512, got "
+                    + createSizeBytes);
+            }
+            if (create && readOnly) {
+                throw new IllegalArgumentException(path + ": cannot create a member read-only");
+            }
+        }
+
+        public static Options of(Path path) {
+            return new Options(path, false, false, QUEUE_DEPTH_DEFAULT, false, 0);
+        }
+
+        public Options readOnly(boolean value) {
+            return new Options(path, value, direct, queueDepth, create, createSizeBytes);
+        }
+
+        public Options direct(boolean value) {
+            return new Options(path, readOnly, value, queueDepth, create, createSizeBytes);
+        }
+
+        public Options queueDepth(int value) {
+            return new Options(path, readOnly, direct, value, create, createSizeBytes);
+        }
+
+        /** Create a new sparse file of {@code sizeBytes} (the CLI's --member-size). */
+        public Options create(long sizeBytes) {
+            return new Options(path, readOnly, direct, queueDepth, true, sizeBytes);
+        }
+    }
+
+    private final Env env;
+    private final String name;
+    private final boolean readOnly;
+    private final FileOpener.Opened opened;
+    private final InFlight inFlight;
+    private final MemorySegment zeroes;
+    /** Cleared on the first EOPNOTSUPP from a hole punch or BLKDISCARD; discards become no-ops. */
+    private volatile boolean discardWorks = true;
+    /** Cleared on the first EOPNOTSUPP from ZERO_RANGE/BLKZEROOUT; WRITE_ZEROES writes zeroes then. */
+    private volatile boolean zeroRangeWorks = true;
+    private final AtomicLong unalignedBios = new AtomicLong();
+    private final AtomicLong ioErrors = new AtomicLong();
+    private volatile boolean closed;
+
+    private FileBlockDevice(Env env, Options options, FileOpener.Opened opened) {
+        this.env = env;
+        this.name = options.path().toString();
+        this.readOnly = options.readOnly();
+        this.opened = opened;
+        this.inFlight = new InFlight(env.scheduler(), name, options.queueDepth());
+        this.zeroes = Arena.ofAuto().allocate(ZEROES_BYTES, opened.alignmentBytes());
+    }
+
+    /** Opens a member; throws with an operator-readable message naming the path. */
+    public static FileBlockDevice open(Env env, Options options) throws DeviceOpenException {
+        return open(env, options, FileOpener.REAL);
+    }
+
+    /** Opens an existing member read-write, buffered, with the default queue depth. */
+    public static FileBlockDevice open(Env env, Path path) throws DeviceOpenException {
+        return open(env, Options.of(path));
+    }
+
+    static FileBlockDevice open(Env env, Options options, FileOpener.ChannelOpener opener) throws DeviceOpenException {
+        return new FileBlockDevice(env, options, FileOpener.open(options, opener));
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public long sizeBytes() {
+        return opened.sizeBytes();
+    }
+
+    @Override
+    public int optimalIoBytes() {
+        return opened.alignmentBytes();
+    }
+
+    @Override
+    public boolean supportsDiscard() {
+        return !readOnly && discardWorks;
+    }
+
+    /** Whether data I/O bypasses the page cache (O_DIRECT was asked for and allowed). */
+    public boolean isDirect() {
+        return opened.direct();
+    }
+
+    /** Why O_DIRECT was asked for and refused (then I/O is buffered), or null. */
+    public String directFallbackReason() {
+        return opened.directFallbackReason();
+    }
+
+    /** Offset, length and buffer alignment of the direct path. */
+    public int alignmentBytes() {
+        return opened.alignmentBytes();
+    }
+
+    public boolean isBlockDevice() {
+        return opened.blockDevice();
+    }
+
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    public int queueDepth() {
+        return inFlight.queueDepth();
+    }
+
+    /** Bios submitted and not yet ended. */
+    public int inFlight() {
+        return inFlight.inFlight();
+    }
+
+    /** Bios of a direct device that went through the buffered channel (not aligned). */
+    public long unalignedBios() {
+        return unalignedBios.get();
+    }
+
+    /** Bios ended with an errno because the system said no (EIO, ENOSPC). */
+    public long ioErrors() {
+        return ioErrors.get();
+    }
+
+    /** Callbacks that threw (a bug in the submitter; the bio had ended all the same). */
+    public long callbackFailures() {
+        return inFlight.callbackFailures();
+    }
+
+    public Throwable firstCallbackFailure() {
+        return inFlight.firstCallbackFailure();
+    }
+
+    @Override
+    public void submit(Bio bio) {
+        assertValid(bio);
+        inFlight.acquire();
+        dispatch(bio);
+    }
+
+    @Override
+    public boolean trySubmit(Bio bio) {
+        assertValid(bio);
+        if (!inFlight.tryAcquire()) {
+            return false;
+        }
+        dispatch(bio);
+        return true;
+    }
+
+    /** The submitter validated the bio against this device (an NBD request past the end is its EINVAL). */
+    private void assertValid(Bio bio) {
+        assert !closed : name + ": submit after close";
+        assert !bio.ended() : name + ": submit of an ended bio " + bio;
+        assert bio.offsetBytes % logicalBlockBytes() == 0 : name + ": unaligned offset " + bio;
+        assert bio.lengthBytes % logicalBlockBytes() == 0 : name + ": unaligned length " + bio;
+        assert bio.op == Bio.Op.FLUSH || bio.lengthBytes <= sizeBytes() - bio.offsetBytes
+            : name + ": " + bio + " past the end " + sizeBytes();
+    }
+
+    private void dispatch(Bio bio) {
+        try {
+            env.ioWorkers().execute(() -> run(bio));
+        } catch (RuntimeException e) {
+            inFlight.releaseUnstarted();
+            throw e;
+        }
+    }
+
+    /** On an I/O worker: does the bio, then ends it, whatever happened. */
+    private void run(Bio bio) {
+        int status = Errno.EIO;
+        try {
+            status = perform(bio);
+        } catch (IOException e) {
+            ioErrors.incrementAndGet();
+            status = errnoOf(e);
+        } catch (RuntimeException e) {
+            System.err.println("jmd: " + name + ": " + bio + " failed unexpectedly, ending it with EIO: " + e);
+        } finally {
+            inFlight.end(bio, status);
+        }
+    }
+
+    private int perform(Bio bio) throws IOException {
+        if (bio.op != Bio.Op.READ && bio.op != Bio.Op.FLUSH && readOnly) {
+            return Errno.EROFS;
+        }
+        switch (bio.op) {
+            case READ -> readFully(bio.offsetBytes, bio.data);
+            case WRITE -> writeFully(bio.offsetBytes, bio.data);
+            case FLUSH -> opened.channel().force(false);
+            case DISCARD -> discard(bio.offsetBytes, bio.lengthBytes);
+            case WRITE_ZEROES -> writeZeroes(bio.offsetBytes, bio.lengthBytes, (bio.flags & Bio.NO_UNMAP) != 0);
+        }
+        if (bio.fua() && (bio.op == Bio.Op.WRITE || bio.op == Bio.Op.WRITE_ZEROES)) {
+            opened.channel().force(false);
+        }
+        return Errno.OK;
+    }
+
+    /** The direct channel if the request suits O_DIRECT, else the buffered one. */
+    private FileChannel channelFor(long offsetBytes, long lengthBytes, MemorySegment data) {
+        if (!opened.direct()) {
+            return opened.channel();
+        }
+        int a = opened.alignmentBytes();
+        boolean aligned = offsetBytes % a == 0 && lengthBytes % a == 0
+            && (!data.isNative() || data.address() % a == 0);
+        if (aligned) {
+            return opened.channel();
+        }
+        unalignedBios.incrementAndGet();
+        return opened.buffered();
+    }
+
+    private void readFully(long offsetBytes, MemorySegment into) throws IOException {
+        FileChannel ch = channelFor(offsetBytes, into.byteSize(), into);
+        ByteBuffer bb = into.asByteBuffer();
+        long pos = offsetBytes;
+        while (bb.hasRemaining()) {
+            int n = ch.read(bb, pos);
+            if (n > 0) {
+                pos += n;
+            }
+            // End of file inside the device: the rest reads as zeroes (and a direct channel must
+            // not be asked for the unaligned remainder).
+            if (n <= 0 || (bb.hasRemaining() && pos >= fileSizeNow())) {
+                into.asSlice(bb.position()).fill((byte) 0);
+                return;
+            }
+        }
+    }
+
+    private long fileSizeNow() throws IOException {
+        return opened.blockDevice() ? opened.sizeBytes() : opened.channel().size();
+    }
+
+    private void writeFully(long offsetBytes, MemorySegment from) throws IOException {
+        FileChannel ch = channelFor(offsetBytes, from.byteSize(), from);
+        ByteBuffer bb = from.asByteBuffer();
+        long pos = offsetBytes;
+        while (bb.hasRemaining()) {
+            pos += ch.write(bb, pos);
+        }
+    }
+
+    private void discard(long offsetBytes, long lengthBytes) throws IOException {
+        if (!discardWorks || lengthBytes == 0) {
+            return;
+        }
+        try {
+            if (opened.blockDevice()) {
+                Posix.blockDeviceRange(opened.fd(), Posix.BLKDISCARD, offsetBytes, lengthBytes);
+            } else {
+                Posix.fallocate(opened.fd(), Posix.FALLOC_FL_PUNCH_HOLE | Posix.FALLOC_FL_KEEP_SIZE,
+                    offsetBytes, lengthBytes);
+            }
+        } catch (Posix.PosixException e) {
+            if (!isUnsupported(e)) {
+                throw e;
+            }
+            discardWorks = false; // a hint the device cannot take: success with no effect from now on
+        }
+    }
+
+    private void writeZeroes(long offsetBytes, long lengthBytes, boolean noUnmap) throws IOException {
+        if (lengthBytes == 0) {
+            return;
+        }
+        // A punched hole reads as zeroes on a file; on a block device a discard need not.
+        if (!noUnmap && !opened.blockDevice() && discardWorks) {
+            discard(offsetBytes, lengthBytes);
+            if (discardWorks) {
+                return;
+            }
+        }
+        if (zeroRangeWorks) {
+            try {
+                if (opened.blockDevice()) {
+                    Posix.blockDeviceRange(opened.fd(), Posix.BLKZEROOUT, offsetBytes, lengthBytes);
+                } else {
+                    Posix.fallocate(opened.fd(), Posix.FALLOC_FL_ZERO_RANGE | Posix.FALLOC_FL_KEEP_SIZE,
+                        offsetBytes, lengthBytes);
+                }
+                return;
+            } catch (Posix.PosixException e) {
+                if (!isUnsupported(e)) {
+                    throw e;
+                }
+                zeroRangeWorks = false;
+            }
+        }
+        for (long done = 0; done < lengthBytes; ) {
+            long n = Math.min(ZEROES_BYTES, lengthBytes - done);
+            writeFully(offsetBytes + done, zeroes.asSlice(0, n));
+            done += n;
+        }
+    }
+
+    private static boolean isUnsupported(Posix.PosixException e) {
+        return e.errno() == Posix.EOPNOTSUPP || e.errno() == Posix.ENOTTY;
+    }
+
+    /** IOException to the errno the bio ends with: ENOSPC stays ENOSPC, everything else is EIO. */
+    static int errnoOf(IOException e) {
+        if (e instanceof Posix.PosixException p) {
+            return p.errno() == Posix.ENOSPC || p.errno() == EDQUOT ? Errno.ENOSPC : Errno.EIO;
+        }
+        String m = e.getMessage();
+        if (m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"))) {
+            return Errno.ENOSPC;
+        }
+        return Errno.EIO;
+    }
+
+    /**
+     * Regular files: holes from lseek SEEK_DATA/SEEK_HOLE (hole and zero), the rest data. Block
+     * devices, and any lseek failure: data, which is never a lie.
+     */
+    @Override
+    public void blockStatus(long offsetBytes, long lengthBytes, ExtentSink out) {
+        assert offsetBytes >= 0 && lengthBytes > 0 && lengthBytes <= sizeBytes() - offsetBytes
+            : name + ": block status past the end: " + offsetBytes + "+" + lengthBytes;
+        ExtentMerger merger = new ExtentMerger(offsetBytes, lengthBytes, out);
+        long end = offsetBytes + lengthBytes;
+        long pos = offsetBytes;
+        if (!opened.blockDevice()) {
+            try {
+                pos = mapHoles(pos, end, merger);
+            } catch (Posix.PosixException e) {
+                // Fall through: what is left is reported as data.
+            }
+        }
+        if (pos < end) {
+            merger.extent(pos, end - pos, false, false);
+        }
+        merger.finish();
+    }
+
+    /** Emits extents from {@code pos} up to {@code end}; returns how far it got. */
+    private long mapHoles(long pos, long end, ExtentSink out) throws Posix.PosixException {
+        while (pos < end) {
+            long data = Posix.seek(opened.fd(), pos, Posix.SEEK_DATA);
+            if (data < 0 || data >= end) { // no data up to end (past EOF counts: it reads as zeroes)
+                out.extent(pos, end - pos, true, true);
+                return end;
+            }
+            if (data > pos) {
+                out.extent(pos, data - pos, true, true);
+                pos = data;
+            }
+            long hole = Math.min(Posix.seek(opened.fd(), pos, Posix.SEEK_HOLE), end);
+            if (hole < 0) { // the file shrank between the two calls: the rest reads as zeroes
+                out.extent(pos, end - pos, true, true);
+                return end;
+            }
+            if (hole > pos) {
+                out.extent(pos, hole - pos, false, false);
+                pos = hole;
+            }
+        }
+        return pos;
+    }
+
+    /** Releases the file. Every bio must have ended. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        inFlight.assertIdle();
+        closed = true;
+        try {
+            opened.lock().release();
+        } catch (IOException e) {
+            // Closing the channel drops the lock anyway.
+        }
+        closeChannel(opened.channel());
+        if (opened.buffered() != null) {
+            closeChannel(opened.buffered());
+        }
+        Posix.close(opened.fd());
+    }
+
+    private void closeChannel(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            System.err.println("jmd: " + name + ": close: " + e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FileBlockDevice[" + name + ", " + sizeBytes() + " bytes" + (isDirect() ? ", direct" : "")
+            + (readOnly ? ", read-only" : "") + "]";
+    }
+}
