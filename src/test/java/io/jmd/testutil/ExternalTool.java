@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
@@ -79,11 +80,16 @@ public final class ExternalTool {
     }
 
     public static Result run(Duration timeout, String tool, String... args) {
+        return run(Map.of(), timeout, tool, args);
+    }
+
+    /** As {@link #run(Duration, String, String...)}, with {@code environment} added to the child's. */
+    public static Result run(Map<String, String> environment, Duration timeout, String tool, String... args) {
         List<String> command = new ArrayList<>();
         command.add(require(tool).toString());
         command.addAll(List.of(args));
         try {
-            return runCommand(command, timeout);
+            return runCommand(command, environment, timeout);
         } catch (IOException e) {
             return fail("could not run " + command + ": " + e, e);
         } catch (InterruptedException e) {
@@ -92,15 +98,17 @@ public final class ExternalTool {
         }
     }
 
-    private static Result runCommand(List<String> command, Duration timeout) throws IOException, InterruptedException {
+    private static Result runCommand(List<String> command, Map<String, String> environment, Duration timeout)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile("jmd-tool-", ".out");
         Path err = Files.createTempFile("jmd-tool-", ".err");
         try {
-            Process process = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(out.toFile())
-                    .redirectError(err.toFile())
-                    .start();
+                    .redirectError(err.toFile());
+            builder.environment().putAll(environment);
+            Process process = builder.start();
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly().waitFor();
                 fail(String.join(" ", command) + " did not finish within " + timeout);

@@ -12,27 +12,34 @@ final class MdadmText {
     private static final long KIB = 1024;
     private static final long MIB = KIB * KIB;
     private static final long GIB = MIB * KIB;
+    private static final long TIB = GIB * KIB;
 
     /** ctime(3) without its newline: "Sat Nov 21 05:42:27 2026" (day of month space-padded). */
     private static final DateTimeFormatter CTIME = DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy",
             Locale.ROOT);
 
     /**
-     * human_size: nothing below 5000 KiB; MiB/MB below 2 GiB; GiB/GB above (mdadm 4.2 has no TiB
-     * step), each to two decimals rounded half up, e.g. " (15.00 MiB 15.73 MB)".
+     * human_size: nothing below 5000 KiB; MiB/MB below 2 GiB; GiB/GB below 2 TiB; TiB/TB above
+     * (checked against mdadm 4.2), each to two decimals rounded half up: " (15.00 MiB 15.73 MB)".
      */
     static String humanSize(long bytes) {
         if (bytes < 5000 * KIB) {
             return "";
         }
         if (bytes < 2 * GIB) {
-            long centiMib = (bytes * 200 / MIB + 1) / 2;
-            long centiMb = (bytes / (1_000_000 / 200) + 1) / 2;
-            return " (" + centi(centiMib) + " MiB " + centi(centiMb) + " MB)";
+            return pair(bytes, MIB, 1_000_000L, "MiB", "MB");
         }
-        long centiGib = (bytes * 200 / GIB + 1) / 2;
-        long centiGb = (bytes / (1_000_000_000 / 200) + 1) / 2;
-        return " (" + centi(centiGib) + " GiB " + centi(centiGb) + " GB)";
+        if (bytes < 2 * TIB) {
+            return pair(bytes, GIB, 1_000_000_000L, "GiB", "GB");
+        }
+        return pair(bytes, TIB, 1_000_000_000_000L, "TiB", "TB");
+    }
+
+    /** Hundredths of the binary and of the decimal unit, each rounded half up the way mdadm does. */
+    private static String pair(long bytes, long binaryUnit, long decimalUnit, String binaryName, String decimalName) {
+        long centiBinary = (bytes * 200 / binaryUnit + 1) / 2;
+        long centiDecimal = (bytes / (decimalUnit / 200) + 1) / 2;
+        return " (" + centi(centiBinary) + " " + binaryName + " " + centi(centiDecimal) + " " + decimalName + ")";
     }
 
     private static String centi(long hundredths) {

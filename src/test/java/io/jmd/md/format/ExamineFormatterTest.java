@@ -96,5 +96,6 @@ class ExamineFormatterTest {
         assertEquals(" (30.00 MiB 31.46 MB)", MdadmText.humanSize(30720 * 1024));
         assertEquals(" (2.00 GiB 2.15 GB)", MdadmText.humanSize(2L << 30));
         assertEquals(" (1024.00 GiB 1099.51 GB)", MdadmText.humanSize(1L << 40));
+        assertEquals(" (2.93 TiB 3.22 TB)", MdadmText.humanSize(6291191808L * 512));
     }
 }
