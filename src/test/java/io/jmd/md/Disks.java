@@ -1,0 +1,168 @@
+package io.jmd.md;
+
+import io.jmd.Env;
+import io.jmd.block.Bio;
+import io.jmd.block.BlockDevice;
+import io.jmd.block.DeviceOpener;
+import io.jmd.block.FaultInjectingDevice;
+import io.jmd.block.MemoryBlockDevice;
+import io.jmd.block.SyncIo;
+import io.jmd.md.format.CreateOptions;
+import io.jmd.md.format.RaidLevel;
+import io.jmd.mem.Buffer;
+
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Test storage: named in-memory disks that outlive the arrays built on them (closing an array
+ * "powers off" nothing), each behind a fault-injection layer, as a test's injected storage.
+ */
+final class Disks implements AutoCloseable {
+    private final Env env;
+    private final Map<String, MemoryBlockDevice> media = new LinkedHashMap<>();
+    private final Map<String, FaultInjectingDevice> faults = new LinkedHashMap<>();
+    /** Writes overlapping [holdFrom, holdTo) reach the medium this long after submission. */
+    volatile long holdFrom;
+    volatile long holdTo;
+    volatile long holdNanos;
+
+    Disks(Env env) {
+        this.env = env;
+    }
+
+    List<String> add(long sizeBytes, String... names) {
+        for (String n : names) {
+            MemoryBlockDevice m = new MemoryBlockDevice(env, n, sizeBytes);
+            media.put(n, m);
+            faults.put(n, new FaultInjectingDevice(env, new HoldWrites(m)));
+        }
+        return List.of(names);
+    }
+
+    FaultInjectingDevice faults(String name) {
+        return faults.get(name);
+    }
+
+    MemoryBlockDevice medium(String name) {
+        return media.get(name);
+    }
+
+    /** Opens the disk behind its fault layer; closing what it returns leaves the medium intact. */
+    DeviceOpener opener() {
+        return (name, readOnly) -> {
+            FaultInjectingDevice f = faults.get(name);
+            if (f == null) {
+                throw new IOException(name + ": no such disk");
+            }
+            return new KeepOpen(f);
+        };
+    }
+
+    /** Creates a raid1 over {@code names} (members are new, all zeroes: clean at once). */
+    Creator.Result createRaid1(String... names) throws MdException, IOException {
+        List<BlockDevice> devs = new ArrayList<>();
+        for (String n : names) {
+            devs.add(opener().open(n, false));
+        }
+        try {
+            return Creator.create(env, devs, new Creator.Request(CreateOptions.defaults(RaidLevel.RAID1, names.length),
+                Optional.of("test"), "r1", 0, false, true, false));
+        } finally {
+            devs.forEach(BlockDevice::close);
+        }
+    }
+
+    MdArray assemble(boolean run, String... names) throws MdException {
+        return Assembler.assemble(env, opener(), List.of(names), new Assembler.Options(run, false));
+    }
+
+    /** Bytes of a disk, raw. */
+    byte[] raw(String name, long offset, int length) {
+        Buffer b = env.buffers().allocate(length);
+        try {
+            int st = SyncIo.read(env.scheduler(), media.get(name), offset, b.segment());
+            if (st != 0) {
+                throw new AssertionError("raw read failed " + st);
+            }
+            return b.segment().toArray(ValueLayout.JAVA_BYTE);
+        } finally {
+            b.release();
+        }
+    }
+
+    @Override
+    public void close() {
+        faults.values().forEach(FaultInjectingDevice::close);
+        media.values().forEach(MemoryBlockDevice::close);
+    }
+
+    /** Holds writes to a range back before they reach the medium (a slow disk, the write not yet landed). */
+    final class HoldWrites extends KeepOpen {
+        HoldWrites(BlockDevice next) {
+            super(next);
+        }
+
+        @Override
+        public void submit(Bio bio) {
+            long hold = holdNanos;
+            if (hold > 0 && bio.op == Bio.Op.WRITE && bio.offsetBytes < holdTo && bio.offsetBytes + bio.lengthBytes > holdFrom) {
+                env.timer().schedule(hold, () -> {
+                    if (!next.trySubmit(bio)) {
+                        throw new AssertionError("test medium saturated");
+                    }
+                });
+                return;
+            }
+            next.submit(bio);
+        }
+    }
+
+    /** Delegates everything but close. */
+    static class KeepOpen implements BlockDevice {
+        final BlockDevice next;
+
+        KeepOpen(BlockDevice next) {
+            this.next = next;
+        }
+
+        @Override
+        public String name() {
+            return next.name();
+        }
+
+        @Override
+        public long sizeBytes() {
+            return next.sizeBytes();
+        }
+
+        @Override
+        public boolean supportsDiscard() {
+            return next.supportsDiscard();
+        }
+
+        @Override
+        public void submit(Bio bio) {
+            next.submit(bio);
+        }
+
+        @Override
+        public boolean trySubmit(Bio bio) {
+            return next.trySubmit(bio);
+        }
+
+        @Override
+        public void blockStatus(long offsetBytes, long lengthBytes, ExtentSink out) {
+            next.blockStatus(offsetBytes, lengthBytes, out);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
