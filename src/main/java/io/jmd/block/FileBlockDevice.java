@@ -89,8 +89,11 @@ public final class FileBlockDevice implements BlockDevice {
     private final FileOpener.Opened opened;
     private final InFlight inFlight;
     private final MemorySegment zeroes;
-    /** Cleared on the first EOPNOTSUPP from a hole punch or BLKDISCARD; discards become no-ops. */
-    private volatile boolean discardWorks = true;
+    /**
+     * Starts as what the kernel says (block devices: queue/discard_max_bytes; files: yes), cleared
+     * on the first EOPNOTSUPP from a hole punch or BLKDISCARD; discards are no-ops from then on.
+     */
+    private volatile boolean discardWorks;
     /** Cleared on the first EOPNOTSUPP from ZERO_RANGE/BLKZEROOUT; WRITE_ZEROES writes zeroes then. */
     private volatile boolean zeroRangeWorks = true;
     private final AtomicLong unalignedBios = new AtomicLong();
@@ -104,6 +107,7 @@ public final class FileBlockDevice implements BlockDevice {
         this.opened = opened;
         this.inFlight = new InFlight(env.scheduler(), name, options.queueDepth());
         this.zeroes = Arena.ofAuto().allocate(ZEROES_BYTES, opened.alignmentBytes());
+        this.discardWorks = opened.discardExpected();
     }
 
     /** Opens a member; throws with an operator-readable message naming the path. */

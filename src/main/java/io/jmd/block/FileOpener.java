@@ -46,7 +46,8 @@ final class FileOpener {
 
     /** What an open member consists of. {@code buffered} is null unless {@code direct}. */
     record Opened(FileChannel channel, FileChannel buffered, FileLock lock, int fd, boolean blockDevice,
-                  long sizeBytes, boolean direct, String directFallbackReason, int alignmentBytes) {
+                  long sizeBytes, boolean direct, String directFallbackReason, int alignmentBytes,
+                  boolean discardExpected) {
     }
 
     private FileOpener() {
@@ -78,7 +79,8 @@ final class FileOpener {
                 throw new DeviceOpenException(path, "is smaller than one " + LOGICAL_BLOCK_BYTES + "-byte sector");
             }
             int alignment = direct ? (int) Math.max(4096, Files.getFileStore(path).getBlockSize()) : 4096;
-            return new Opened(channel, buffered, lock, fd, blockDevice, size, direct, fallback[0], alignment);
+            boolean discard = !blockDevice || blockDeviceDiscards(path);
+            return new Opened(channel, buffered, lock, fd, blockDevice, size, direct, fallback[0], alignment, discard);
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel);
             closeQuietly(buffered);
@@ -215,6 +217,23 @@ final class FileOpener {
             return Posix.blockDeviceSize(fd);
         } catch (Posix.PosixException e) {
             throw new DeviceOpenException(path, "cannot read its size (BLKGETSIZE64): " + Posix.errnoName(e.errno()), e);
+        }
+    }
+
+    /**
+     * Whether the kernel says the block device takes discards (queue/discard_max_bytes > 0), so
+     * that NBD does not advertise TRIM for a disk that ignores it. Unknown counts as yes: the first
+     * EOPNOTSUPP turns discards into no-ops anyway.
+     */
+    private static boolean blockDeviceDiscards(Path path) {
+        try {
+            long rdev = ((Number) Files.getAttribute(path, "unix:rdev")).longValue();
+            long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
+            long minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
+            Path max = Path.of("/sys/dev/block", major + ":" + minor, "queue", "discard_max_bytes");
+            return Long.parseLong(Files.readString(max).trim()) > 0;
+        } catch (IOException | RuntimeException e) {
+            return true;
         }
     }
 
