@@ -144,6 +144,11 @@ final class RawClient implements AutoCloseable {
         write(RequestDescriptor.write(flags, type, cookie, offset, length));
     }
 
+    /** Records a READ sent by hand, so its simple reply's data can be read. */
+    void expectRead(long cookie, long length) {
+        pendingReads.put(cookie, length);
+    }
+
     void write(long cookie, long offset, byte[] data, int flags) throws IOException {
         write(RequestDescriptor.write(flags, CMD_WRITE, cookie, offset, data.length), ByteBuffer.wrap(data));
     }

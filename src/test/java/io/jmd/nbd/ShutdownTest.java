@@ -1,0 +1,96 @@
+package io.jmd.nbd;
+
+import io.jmd.block.Bio;
+import io.jmd.sync.JmdThread;
+import io.jmd.sync.ThreadRole;
+import io.jmd.testutil.JmdEnvExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.util.EnumSet;
+
+import static io.jmd.nbd.NbdProtocol.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ShutdownTest {
+    @RegisterExtension
+    final JmdEnvExtension jmd = new JmdEnvExtension(256L << 20);
+
+    private static void eventually(String what, java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting for: " + what);
+            Thread.onSpinWait();
+        }
+    }
+
+    private static boolean refused(int port) {
+        try (SocketChannel s = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void closeStopsAcceptingFinishesInFlightRequestsThenFlushes() throws IOException {
+        ServerFixture fx = ServerFixture.start(jmd.env());
+        int port = fx.server.tcpPort();
+        fx.device.holdWhen(b -> b.op == Bio.Op.WRITE);
+        try (RawClient c = fx.client("disk", true, false)) {
+            c.write(1, 0, new byte[4096], 0);
+            eventually("the write is at the device", () -> fx.device.heldCount() == 1);
+            JmdThread closer = jmd.env().scheduler().start("test-closer", EnumSet.noneOf(ThreadRole.class), fx::close);
+            eventually("new connections are refused", () -> refused(port));
+            long flushes = fx.device.flushes.get();
+            fx.device.releaseHeld();
+            RawClient.Response r = c.response();
+            assertEquals(1, r.cookie());
+            assertEquals(0, r.error());
+            assertTrue(c.closedByServer());
+            jmd.env().scheduler().join(closer);
+            assertEquals(flushes + 1, fx.device.flushes.get(), "close flushes the export");
+            assertTrue(fx.server.awaitTermination(0));
+            assertEquals(0, fx.server.connectionCount());
+        }
+    }
+
+    @Test
+    void aClientThatNeverReadsCannotHoldShutdownPastItsTimeout() throws IOException {
+        TestDevice d = new TestDevice(jmd.env(), "mem", 64L << 20);
+        NbdServer s = NbdServer.builder(jmd.env())
+            .limits(NbdLimits.defaults().withShutdownTimeoutNanos(300_000_000L))
+            .export("disk", null, d, false)
+            .listenTcp("127.0.0.1", 0)
+            .start();
+        try (RawClient c = RawClient.connect(s).negotiate("disk", true, false)) {
+            c.channel.socket().setReceiveBufferSize(16 << 10);
+            for (int i = 0; i < 64; i++) {
+                c.request(0, CMD_READ, i, 0, 1 << 20);
+            }
+            long start = System.nanoTime();
+            s.close();
+            assertTrue(System.nanoTime() - start < 5_000_000_000L, "close waited too long");
+            assertTrue(s.awaitTermination(0));
+        }
+        d.close();
+    }
+
+    @Test
+    void handshakingClientsAreRefusedOnceShuttingDown() throws IOException {
+        ServerFixture fx = ServerFixture.start(jmd.env());
+        RawClient c = RawClient.connect(fx.server);
+        c.greeting();
+        c.clientFlags(FLAG_FIXED_NEWSTYLE);
+        fx.close();
+        assertTrue(c.closedByServer(), "close ends connections still in the handshake");
+        c.close();
+    }
+}
