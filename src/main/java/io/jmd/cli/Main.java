@@ -47,6 +47,11 @@ public final class Main implements Runnable {
     static final class Errors implements CommandLine.IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
+            if (ex instanceof CommandLine.TypeConversionException) {
+                cl.getErr().println("jmd: " + ex.getMessage());
+                cl.getErr().println("Try '" + cl.getCommandSpec().qualifiedName() + " --help'.");
+                return 2;
+            }
             if (ex instanceof CliException || ex instanceof io.jmd.md.MdException || ex instanceof java.io.IOException) {
                 cl.getErr().println("jmd: " + ex.getMessage());
                 return ex instanceof CliException c ? c.exitCode() : 1;

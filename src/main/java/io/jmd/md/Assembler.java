@@ -87,8 +87,10 @@ public final class Assembler {
         if (!options.readOnly() && present > 1 && array.needsResync()) {
             array.resyncBeforeStart(fresh.sizeSectors() * 512);
             leftOut.add("resynced from " + fresh.resyncOffsetSectors() + " sectors (array was not shut down clean)");
-        } else if (!options.readOnly() && !leftOut.isEmpty()) {
-            array.writeSuperblocksBeforeStart(); // record who is out: events + 1 on the members in use
+        } else if (!options.readOnly() && (!leftOut.isEmpty() || present < fresh.raidDisks())) {
+            // Record a degraded start at once (events + 1), as md does: a member that missed this
+            // run is then stale by more than the one-event margin by the time the array stops.
+            array.writeSuperblocksBeforeStart();
         }
         array.start(Raid1::new);
         array.notes().addAll(leftOut);
