@@ -21,8 +21,13 @@ import java.util.random.RandomGenerator;
  * every engine thread after start-up (seed 003); {@code timer} runs short delayed tasks.
  */
 public final class Env implements AutoCloseable {
-    /** Member I/O workers: one blocking syscall each; 64 keeps two NVMe queues busy. */
-    public static final int IO_WORKERS_MAX_DEFAULT = 64;
+    /**
+     * Member I/O workers: each runs one blocking syscall. 256 = four members at the default queue
+     * depth of 64, so a hung member (a stuck disk, a dead NFS server) holding all of its 64
+     * slots still leaves workers for the others. Platform threads are cheap when idle and leave
+     * after {@link #IO_WORKER_IDLE_NANOS}.
+     */
+    public static final int IO_WORKERS_MAX_DEFAULT = 256;
     /** Queue bound of the I/O pool: the sum of every device's in-flight slots may not exceed it. */
     public static final int IO_QUEUE_MAX_DEFAULT = 1 << 16;
     public static final long IO_WORKER_IDLE_NANOS = 10_000_000_000L;
@@ -65,6 +70,11 @@ public final class Env implements AutoCloseable {
         return scheduler.clock();
     }
 
+    /**
+     * The injected randomness. Not thread-safe: production code draws from it on one thread at a
+     * time (creation, the simulator's single running thread) or takes a seed from it for its own
+     * generator, as the fault layer does.
+     */
     public RandomGenerator random() {
         return random;
     }

@@ -10,10 +10,12 @@ import picocli.CommandLine.Command;
 @Command(name = "jmd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Linux md software RAID in user space, served over NBD.",
     subcommands = {
+        StartCommand.class,
         CreateCommand.class,
 
 
         AssembleCommand.class,
+        ServeCommand.class,
         ExamineCommand.class,
         DetailCommand.class,
         CommandLine.HelpCommand.class

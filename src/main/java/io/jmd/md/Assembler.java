@@ -7,7 +7,6 @@ import io.jmd.md.format.DevRole;
 import io.jmd.md.format.FeatureBits;
 import io.jmd.md.format.RaidLevel;
 import io.jmd.md.format.Superblock1;
-import io.jmd.md.raid1.Raid1;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -84,15 +83,20 @@ public final class Assembler {
         }
         MdArray array = new MdArray(env, arrayName(fresh), scan.location(), fresh, members, options.readOnly());
         closeLeftOut(scan, members);
-        if (!options.readOnly() && present > 1 && array.needsResync()) {
-            array.resyncBeforeStart(fresh.sizeSectors() * 512);
+        array.attach(Personalities.forLevel(fresh.raidLevel()).factory());
+        if (!array.personality().canRun()) {
+            array.abandon();
+            throw new MdException("array " + fresh.setName().text() + " cannot run with the members present" + explain(leftOut));
+        }
+        if (!options.readOnly() && array.needsResync()) {
+            array.resyncBeforeStart();
             leftOut.add("resynced from " + fresh.resyncOffsetSectors() + " sectors (array was not shut down clean)");
         } else if (!options.readOnly() && (!leftOut.isEmpty() || present < fresh.raidDisks())) {
             // Record a degraded start at once (events + 1), as md does: a member that missed this
             // run is then stale by more than the one-event margin by the time the array stops.
             array.writeSuperblocksBeforeStart();
         }
-        array.start(Raid1::new);
+        array.start();
         array.notes().addAll(leftOut);
         return array;
     }
@@ -118,18 +122,16 @@ public final class Assembler {
 
     /** Refuses, with the reason, what jmd cannot run (yet). */
     static void checkSupported(Superblock1 sb) throws MdException {
-        RaidLevel level = sb.raidLevel();
-        if (level != RaidLevel.RAID1) {
-            throw new MdException("level " + level.mdadmName() + " is not supported by jmd yet (supported: raid1)");
-        }
+        Personalities.Entry entry = Personalities.forLevel(sb.raidLevel());
         int unsupported = sb.featureMap() & (FeatureBits.RESHAPE_ACTIVE | FeatureBits.JOURNAL | FeatureBits.PPL
             | FeatureBits.MULTIPLE_PPLS | FeatureBits.CLUSTERED | FeatureBits.REPLACEMENT);
         if (unsupported != 0) {
             throw new MdException(String.format("array uses md features jmd does not support: feature map 0x%x"
                 + " (reshape, journal, PPL, cluster and replacement are not implemented)", unsupported));
         }
-        if (sb.raidDisks() > Raid1.MAX_RAID_DISKS) {
-            throw new MdException("raid1 with " + sb.raidDisks() + " devices: jmd supports at most " + Raid1.MAX_RAID_DISKS);
+        if (sb.raidDisks() > entry.maxRaidDisks()) {
+            throw new MdException(sb.raidLevel().mdadmName() + " with " + sb.raidDisks() + " devices: jmd supports at most "
+                + entry.maxRaidDisks());
         }
     }
 

@@ -50,8 +50,8 @@ public final class Creator {
     /** Creates the array on {@code devices} (opened read-write, in slot order). */
     public static Result create(Env env, List<BlockDevice> devices, Request req) throws MdException {
         CreateOptions o = req.options();
-        if (o.level() != RaidLevel.RAID1) {
-            throw new MdException("jmd cannot create level " + o.level().mdadmName() + " yet (supported: raid1)");
+        if (!Personalities.forLevel(o.level()).canCreate()) {
+            throw new MdException("jmd cannot create level " + o.level().mdadmName() + " yet");
         }
         if (devices.size() != o.raidDisks()) {
             throw new MdException("--raid-devices=" + o.raidDisks() + " but " + devices.size() + " member"

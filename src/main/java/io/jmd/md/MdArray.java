@@ -85,11 +85,29 @@ public final class MdArray implements BlockDevice {
         }
     }
 
-    /** Attaches the personality and starts the md thread (from a thread that may start threads). */
-    void start(Function<MdArray, Personality> personalityFactory) {
+    /** Attaches the personality (before any resync or start). */
+    void attach(Function<MdArray, Personality> personalityFactory) {
+        assert personality == null : "personality attached twice";
         this.personality = personalityFactory.apply(this);
+    }
+
+    /** Starts the md thread (from a thread that may start threads): the array serves from now on. */
+    void start() {
+        assert personality != null : "no personality";
         this.mdThread = new DaemonThread(env.scheduler(), name + "_raid", EnumSet.of(ThreadRole.IO_PROGRESS),
             SAFE_MODE_DELAY_NANOS, this::mdThreadRun);
+    }
+
+    /** Gives up an array that never started: releases what it holds, writes nothing. */
+    void abandon() {
+        assert mdThread == null : "abandon of a running array";
+        stopped = true;
+        if (personality != null) {
+            personality.stop();
+        }
+        for (Buffer b : sbBuffers) {
+            b.release();
+        }
     }
 
     public Env env() {
@@ -309,15 +327,19 @@ public final class MdArray implements BlockDevice {
      * checkpoints in the superblocks so an interrupted resync resumes. Called by assembly, before
      * the md thread starts.
      */
-    void resyncBeforeStart(long sizeBytes) throws MdException {
+    void resyncBeforeStart() throws MdException {
         assert mdThread == null : "md thread already running";
-        List<Member> inSync = members.stream().filter(Member::isInSync).toList();
-        long from = resyncDoneSectors == io.jmd.md.format.Superblock1Layout.MAX_SECTOR ? sizeBytes : resyncDoneSectors * 512;
+        long from = resyncDoneSectors == io.jmd.md.format.Superblock1Layout.MAX_SECTOR ? Long.MAX_VALUE : resyncDoneSectors * 512;
         writeState.tryMarkClean();
-        io.jmd.md.raid1.Raid1Resync.run(env, inSync, Math.min(from, sizeBytes), sizeBytes, doneBytes -> {
-            resyncDoneSectors = doneBytes / 512;
-            writeSuperblocks();
-        });
+        try {
+            personality.resyncOffline(from, doneBytes -> {
+                resyncDoneSectors = doneBytes / 512;
+                writeSuperblocks();
+            });
+        } catch (MdException | RuntimeException e) {
+            abandon();
+            throw e;
+        }
         resyncDoneSectors = io.jmd.md.format.Superblock1Layout.MAX_SECTOR;
         writeSuperblocks();
     }

@@ -45,6 +45,14 @@ public interface Personality {
     /** A short status, as /proc/mdstat's second line ("[2/2] [UU]"). */
     String status();
 
+    /**
+     * Makes the redundancy consistent from array byte {@code fromBytes} to the end before the
+     * array serves I/O (an unclean shutdown): raid1 copies the first member to the others,
+     * parity levels recompute parity. {@code checkpoint} records progress (bytes) so that an
+     * interrupted resync resumes. Levels without redundancy do nothing.
+     */
+    void resyncOffline(long fromBytes, java.util.function.LongConsumer checkpoint) throws MdException;
+
     /** Releases pools once every request has ended. */
     void stop();
 }
