@@ -7,8 +7,6 @@ import io.jmd.block.Errno;
 import io.jmd.sync.DependencyChecker;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,7 +35,6 @@ final class TestDevice implements BlockDevice {
     final AtomicLong discards = new AtomicLong();
     final AtomicLong zeroes = new AtomicLong();
     final AtomicLong noUnmapZeroes = new AtomicLong();
-    final List<Bio.Op> endedOrder = java.util.Collections.synchronizedList(new ArrayList<>());
 
     TestDevice(Env env, String name, long sizeBytes) {
         this.env = env;
@@ -105,7 +102,6 @@ final class TestDevice implements BlockDevice {
         if (bio.fua()) {
             fuaBios.incrementAndGet();
         }
-        endedOrder.add(bio.op);
         inFlight.decrementAndGet();
         int s = status;
         DependencyChecker.runAtomic(env.scheduler().current(), () -> bio.end(s));
