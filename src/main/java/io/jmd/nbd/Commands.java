@@ -93,8 +93,13 @@ final class Commands {
 
     private void blockStatus(Request r) {
         Reply reply = new Reply(r, Reply.Kind.BLOCK_STATUS, admit(BLOCK_STATUS_BYTES));
-        reply.payloadBytes = BlockStatusEncoder.encode(device, r.offsetBytes(), r.lengthBytes(),
-            r.has(CMD_FLAG_REQ_ONE), Handshake.BASE_ALLOCATION_ID, reply.ticket.buffer().segment().asByteBuffer());
+        try {
+            reply.payloadBytes = BlockStatusEncoder.encode(device, r.offsetBytes(), r.lengthBytes(),
+                r.has(CMD_FLAG_REQ_ONE), Handshake.BASE_ALLOCATION_ID, reply.ticket.buffer().segment().asByteBuffer());
+        } catch (RuntimeException e) {
+            // The admitted reply must reach the writer whatever happens, or the connection never ends.
+            reply.fail(EIO, "block status failed: " + e.getMessage());
+        }
         writer.enqueue(reply);
     }
 

@@ -117,6 +117,10 @@ public final class NbdServer implements AutoCloseable {
             case Endpoint.Stdio s -> single(Stdio.open());
             case Endpoint.Given g -> single(g.transport());
             case Endpoint.Activation a -> {
+                int passed = SocketActivation.passedFds(System.getenv(), ProcessHandle.current().pid());
+                if (passed > 1) {
+                    LOG.log(System.Logger.Level.WARNING, () -> "nbd: " + passed + " sockets passed (LISTEN_FDS); serving the first");
+                }
                 Channel c = SocketActivation.inheritFirst();
                 if (c instanceof ServerSocketChannel ssc) {
                     yield listening(SocketListener.inherited(ssc));

@@ -35,7 +35,7 @@ public final class ServeMain {
             throw new IllegalArgumentException("unknown mode " + mode);
         }
         NbdServer server = b.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "serve-main-shutdown"));
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("serve-main-shutdown").unstarted(server::close));
         server.awaitTermination();
         server.close();
         env.close();
