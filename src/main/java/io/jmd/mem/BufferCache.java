@@ -93,13 +93,10 @@ public final class BufferCache {
      * (threads that I/O progress does not depend on).
      */
     public Buffer allocate(long bytes) {
-        Buffer b = tryAllocate(bytes);
-        if (b == null) {
-            Buffer[] got = new Buffer[1];
-            budget.freedQueue().waitUntil(() -> (got[0] = tryAllocate(bytes)) != null);
-            b = got[0];
-        }
-        return b;
+        // Through the queue even when memory is there: the checker runs on every blocking call.
+        Buffer[] got = new Buffer[1];
+        budget.freedQueue().waitUntil(() -> (got[0] = tryAllocate(bytes)) != null);
+        return got[0];
     }
 
     /**

@@ -145,9 +145,8 @@ public final class MemoryBudget {
             throw new IllegalArgumentException("charge of " + bytes + " bytes can never fit budget " + name
                 + " (" + (totalBytes - reservedBytes.get()) + " shared bytes)");
         }
-        if (!tryCharge(bytes)) {
-            freed.waitUntil(() -> tryCharge(bytes));
-        }
+        // Through the queue even when it fits: the checker runs on every blocking call.
+        freed.waitUntil(() -> tryCharge(bytes));
     }
 
     public void uncharge(long bytes) {

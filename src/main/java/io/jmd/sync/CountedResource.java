@@ -51,14 +51,13 @@ public final class CountedResource implements Waitable {
 
     /** Takes {@code n} units, waiting until they are released. */
     public void acquire(long n) {
-        if (!tryAcquire(n)) {
-            queue.await(() -> tryAcquire(n), this);
-        }
+        // Through the queue even when free: the checker runs on every blocking call.
+        queue.await(() -> tryAcquire(n), this);
     }
 
     /** Takes {@code n} units, waiting at most {@code timeoutNanos}; returns true if taken. */
     public boolean acquire(long n, long timeoutNanos) {
-        return tryAcquire(n) || queue.waitUntil(() -> tryAcquire(n), timeoutNanos);
+        return queue.waitUntil(() -> tryAcquire(n), timeoutNanos);
     }
 
     public void release(long n) {

@@ -29,8 +29,12 @@ public final class DependencyChecker {
     private final Mode mode;
     private final Consumer<String> reporter;
     private final List<String> violations = new ArrayList<>(); // guarded by itself
-    /** Lock-order edges: held class -> acquired class -> stack where first seen. */
+    /**
+     * Lock-order edges: held class -> acquired class -> stack where first seen. Read without a
+     * lock (fast path: a known edge); added and searched only under {@link #graphLock}.
+     */
     private final Map<String, Map<String, Throwable>> edges = new ConcurrentHashMap<>();
+    private final Object graphLock = new Object();
 
     public DependencyChecker(Mode mode, Consumer<String> reporter) {
         this.mode = mode;
@@ -46,12 +50,17 @@ public final class DependencyChecker {
         }
     }
 
-    /** Checks before a thread blocks on {@code on}. {@code outside}: an outside party must act. */
+    /**
+     * Checks before a thread may block on {@code on}. {@code outside}: an outside party must act.
+     * Every blocking call runs this on entry, whether or not it would wait this time (as the
+     * kernel's might_sleep): a rule broken only when the wait is real would pass in every test run
+     * where the resource happened to be free.
+     */
     public void beforeBlock(JmdThread me, Waitable on, boolean outside) {
         if (me.inAtomic()) {
             violation(DependencyViolation.Rule.BLOCK_IN_ATOMIC,
                 "thread " + me.name() + " blocks on " + on.waitName() + " inside a must-not-block section"
-                    + " (an I/O completion callback); hand the work to a queue instead");
+                    + " (an I/O completion callback or a wait condition); hand the work to a queue instead");
         }
         if (outside && me.heldLockCount() > 0) {
             violation(DependencyViolation.Rule.OUTSIDE_WAIT_HOLDING_LOCK,
@@ -79,7 +88,11 @@ public final class DependencyChecker {
         }
     }
 
-    /** Records a lock acquisition; flags a cycle in the lock-order graph. */
+    /**
+     * Records a blocking lock acquisition (before it may wait); flags a cycle in the lock-order
+     * graph. Not for tryLock: a lock that is only ever tried never waits, so it cannot close a
+     * cycle (lockdep likewise adds no dependency for a trylock); locks taken while holding it do.
+     */
     public void onLockAcquired(JmdThread me, Mutex lock) {
         String acquired = lock.waitName();
         for (Mutex held : me.heldLocks) {
@@ -87,18 +100,35 @@ public final class DependencyChecker {
             if (heldName.equals(acquired)) {
                 continue; // same class nesting (e.g. per-member locks) is allowed, as lockdep subclasses
             }
+            Map<String, Throwable> out = edges.get(heldName);
+            if (out != null && out.containsKey(acquired)) {
+                continue; // fast path: this order was seen and checked before
+            }
+            addEdge(me, heldName, acquired);
+        }
+    }
+
+    /**
+     * Checks for the reverse path and records the edge as one step under the graph lock: two
+     * threads seeing A -> B and B -> A for the first time at once must not both search before
+     * either records, or the cycle would never be reported (the fast path skips known edges).
+     * Only first sightings get here, so the lock is not on any hot path.
+     */
+    private void addEdge(JmdThread me, String heldName, String acquired) {
+        Throwable reverse;
+        synchronized (graphLock) {
             Map<String, Throwable> out = edges.computeIfAbsent(heldName, k -> new ConcurrentHashMap<>());
             if (out.containsKey(acquired)) {
-                continue;
+                return;
             }
-            Throwable reverse = findPath(acquired, heldName, new java.util.HashSet<>());
-            if (reverse != null) {
-                violation(DependencyViolation.Rule.LOCK_ORDER,
-                    "thread " + me.name() + " takes " + acquired + " while holding " + heldName
-                        + ", but the order " + acquired + " -> ... -> " + heldName + " was seen before at:\n"
-                        + stackOf(reverse));
-            }
-            out.putIfAbsent(acquired, new Throwable("first seen: " + heldName + " -> " + acquired));
+            reverse = findPath(acquired, heldName, new java.util.HashSet<>());
+            out.put(acquired, new Throwable("first seen: " + heldName + " -> " + acquired));
+        }
+        if (reverse != null) {
+            violation(DependencyViolation.Rule.LOCK_ORDER,
+                "thread " + me.name() + " takes " + acquired + " while holding " + heldName
+                    + ", but the order " + acquired + " -> ... -> " + heldName + " was seen before at:\n"
+                    + stackOf(reverse));
         }
     }
 

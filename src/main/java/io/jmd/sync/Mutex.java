@@ -34,19 +34,24 @@ public final class Mutex implements Waitable {
     public void lock() {
         JmdThread me = scheduler.current();
         assert owner.get() != me : "recursive lock of " + name + " by " + me.name();
+        // Checked on every call, contended or not: see DependencyChecker#beforeBlock.
+        scheduler.checker().beforeBlock(me, this, false);
         scheduler.checker().onLockAcquired(me, this);
         if (!owner.compareAndSet(null, me)) {
-            queue.await(() -> owner.compareAndSet(null, me), this);
+            queue.awaitChecked(me, () -> owner.compareAndSet(null, me), Long.MAX_VALUE, this);
         }
         me.heldLocks.add(this);
     }
 
+    /**
+     * Takes the lock if it is free; never waits. Adds no lock-order edge (a try cannot close a
+     * deadlock cycle), but locks taken while holding it are ordered after it as usual.
+     */
     public boolean tryLock() {
         JmdThread me = scheduler.current();
         if (!owner.compareAndSet(null, me)) {
             return false;
         }
-        scheduler.checker().onLockAcquired(me, this);
         me.heldLocks.add(this);
         return true;
     }

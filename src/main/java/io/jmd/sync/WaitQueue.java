@@ -68,27 +68,47 @@ public final class WaitQueue implements Waitable {
         await(condition, Long.MAX_VALUE, false, on);
     }
 
+    /**
+     * The deadline {@code timeoutNanos} from now; Long.MAX_VALUE (none) only for timeouts too long
+     * to represent. A zero or negative timeout (a deadline already passed, as computed timeouts
+     * often are) is a deadline of now: one check, no wait, never "forever".
+     */
     private long deadlineAfter(long timeoutNanos) {
         if (timeoutNanos == Long.MAX_VALUE) {
             return Long.MAX_VALUE;
         }
         long now = scheduler.clock().nanoTime();
+        if (timeoutNanos <= 0) {
+            return now == Long.MAX_VALUE ? now - 1 : now;
+        }
         long deadline = now + timeoutNanos;
-        return deadline < now ? Long.MAX_VALUE : deadline;
+        return deadline < now || deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline;
     }
 
     boolean await(BooleanSupplier condition, long deadlineNanos, boolean outside, Waitable on) {
-        if (condition.getAsBoolean()) {
+        JmdThread me = scheduler.current();
+        // On entry, whether or not this call will wait: see DependencyChecker#beforeBlock.
+        scheduler.checker().beforeBlock(me, on, outside);
+        return awaitChecked(me, condition, deadlineNanos, on);
+    }
+
+    /**
+     * The wait itself, for callers in this package that ran the checker on their own entry.
+     *
+     * <p>The condition runs as a must-not-block section: a condition that waited (a lock, a nested
+     * wait) would park, and could consume the permit of a wake-up meant for this wait, which then
+     * parks for ever. The checker flags that instead.
+     */
+    boolean awaitChecked(JmdThread me, BooleanSupplier condition, long deadlineNanos, Waitable on) {
+        if (test(me, condition)) {
             return true;
         }
-        JmdThread me = scheduler.current();
-        scheduler.checker().beforeBlock(me, on, outside);
         try {
             while (true) {
                 synchronized (waiters) {
                     waiters.add(me);
                 }
-                if (condition.getAsBoolean()) {
+                if (test(me, condition)) {
                     return true;
                 }
                 if (deadlineNanos != Long.MAX_VALUE && scheduler.clock().nanoTime() - deadlineNanos >= 0) {
@@ -106,6 +126,15 @@ public final class WaitQueue implements Waitable {
             synchronized (waiters) {
                 waiters.remove(me);
             }
+        }
+    }
+
+    private static boolean test(JmdThread me, BooleanSupplier condition) {
+        me.atomicDepth++;
+        try {
+            return condition.getAsBoolean();
+        } finally {
+            me.atomicDepth--;
         }
     }
 
