@@ -9,8 +9,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An on-demand pool of worker threads (member I/O runs here). Workers are added when tasks wait
- * and none is idle, up to {@code maxWorkers}, and leave after {@code idleNanos} without work.
+ * An on-demand pool of worker threads (member I/O runs here). Workers are added when more tasks
+ * wait than workers are idle, up to {@code maxWorkers}, and leave after {@code idleNanos} without
+ * work.
  *
  * <p>Seed 003: {@link #execute} never starts a thread itself, whatever thread calls it (often a
  * worker of this very pool): it asks the {@link ThreadStarter}. Workers being started count with
@@ -74,9 +75,15 @@ public final class WorkerPool implements AutoCloseable {
                 + " (a caller submits past its in-flight slots)");
         }
         tasks.add(task);
-        if (idle.get() > 0) {
+        int idleNow = idle.get();
+        if (idleNow > 0) {
             work.wakeAll();
-        } else {
+        }
+        // Grow while more tasks wait than idle workers can take, not only when none is idle: tasks
+        // queued while the one idle worker is still waking would all count on it, and if the
+        // first waits on a later one (a read waiting on a write queued after it), the later one
+        // is stranded with the pool far below its maximum.
+        if (q > idleNow) {
             maybeGrow();
         }
     }
