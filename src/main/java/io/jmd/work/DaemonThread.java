@@ -7,6 +7,7 @@ import io.jmd.sync.WaitQueue;
 
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A daemon thread with wake-up, as md's md_thread: it sleeps until {@link #wakeup()} or its
@@ -23,6 +24,8 @@ public final class DaemonThread implements AutoCloseable {
     private final AtomicBoolean wakeupFlag = new AtomicBoolean();
     private final WaitQueue wait;
     private volatile long timeoutNanos;
+    /** Bumped by every {@link #setTimeoutNanos}, so a sleeping thread re-arms with the new timeout. */
+    private final AtomicLong timeoutChanges = new AtomicLong();
     private volatile boolean stopping;
     private final JmdThread thread;
 
@@ -45,17 +48,28 @@ public final class DaemonThread implements AutoCloseable {
         wait.wakeAll();
     }
 
-    /** Changes the idle timeout after which the handler runs anyway (Long.MAX_VALUE: none). */
+    /**
+     * Changes the idle timeout after which the handler runs anyway (Long.MAX_VALUE: none). Takes
+     * effect at once: a sleeping thread re-arms, counting the new timeout from now.
+     */
     public void setTimeoutNanos(long timeoutNanos) {
         this.timeoutNanos = timeoutNanos;
+        timeoutChanges.incrementAndGet();
         wait.wakeAll();
     }
 
     private void run() {
         while (!stopping) {
-            wait.waitUntil(() -> stopping || wakeupFlag.get(), timeoutNanos);
+            // The change count is read before the timeout, and bumped after it is written: a
+            // change in between makes the condition true at once and the loop re-reads both.
+            long changes = timeoutChanges.get();
+            boolean woken = wait.waitUntil(
+                () -> stopping || wakeupFlag.get() || timeoutChanges.get() != changes, timeoutNanos);
             if (stopping) {
                 return;
+            }
+            if (woken && !wakeupFlag.get()) {
+                continue; // only the timeout changed: wait again with the new one
             }
             wakeupFlag.set(false);
             handler.run();

@@ -45,10 +45,13 @@ public final class Timer implements AutoCloseable {
 
     private void run() {
         while (true) {
-            Map.Entry<Key, Runnable> first = tasks.firstEntry();
-            if (stopping && first == null) {
+            // Stopping drops whatever is pending, also tasks scheduled while close() runs: waiting
+            // for them would make the wait below return at once (stopping) and spin until their
+            // deadlines, with close() joining all that time.
+            if (stopping) {
                 return;
             }
+            Map.Entry<Key, Runnable> first = tasks.firstEntry();
             long now = scheduler.clock().nanoTime();
             if (first != null && first.getKey().deadlineNanos() - now <= 0) {
                 if (tasks.remove(first.getKey(), first.getValue())) {
@@ -78,5 +81,6 @@ public final class Timer implements AutoCloseable {
         tasks.clear();
         wait.wakeAll();
         scheduler.join(thread);
+        tasks.clear(); // scheduled during close: dropped too
     }
 }

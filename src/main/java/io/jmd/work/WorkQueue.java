@@ -7,6 +7,7 @@ import io.jmd.sync.WaitQueue;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A named work queue with one thread of its own, as Linux's single-threaded workqueues (md_misc):
@@ -20,7 +21,15 @@ public final class WorkQueue implements AutoCloseable {
     private final ConcurrentLinkedQueue<Work> queue = new ConcurrentLinkedQueue<>();
     private final WaitQueue wait;
     private volatile boolean stopping;
-    private volatile Work running;
+    /*
+     * Flush accounting. The queue is FIFO with one consumer, so "the first N works queued have
+     * run" is just doneCount >= N. queuedCount is bumped before the add, so a flush that reads it
+     * counts every work whose queue() returned before: those sit ahead of any later one.
+     * (A "queue empty and nothing running" test is wrong: the worker polls a work before it can
+     * mark it running, and a flush looking in between returned early.)
+     */
+    private final AtomicLong queuedCount = new AtomicLong();
+    private final AtomicLong doneCount = new AtomicLong();
     private final WaitQueue idle;
     private final JmdThread thread;
 
@@ -41,6 +50,7 @@ public final class WorkQueue implements AutoCloseable {
         if (!work.pending.compareAndSet(false, true)) {
             return false;
         }
+        queuedCount.incrementAndGet();
         queue.add(work);
         wait.wakeAll();
         return true;
@@ -56,12 +66,11 @@ public final class WorkQueue implements AutoCloseable {
                 }
                 continue;
             }
-            running = w;
             w.pending.set(false);
             try {
                 w.body.run();
             } finally {
-                running = null;
+                doneCount.incrementAndGet();
                 idle.wakeAll();
             }
         }
@@ -70,7 +79,8 @@ public final class WorkQueue implements AutoCloseable {
     /** Waits until everything queued before this call has run (not from this queue's thread). */
     public void flush() {
         assert scheduler.current() != thread : "flush of " + name + " from its own thread";
-        idle.waitUntil(() -> queue.isEmpty() && running == null);
+        long target = queuedCount.get();
+        idle.waitUntil(() -> doneCount.get() >= target);
     }
 
     public JmdThread thread() {

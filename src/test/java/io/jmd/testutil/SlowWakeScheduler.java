@@ -1,13 +1,8 @@
 package io.jmd.testutil;
 
-import io.jmd.sync.Clock;
-import io.jmd.sync.DependencyChecker;
-import io.jmd.sync.JmdThread;
 import io.jmd.sync.Scheduler;
-import io.jmd.sync.ThreadRole;
 import io.jmd.sync.Waitable;
 
-import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -15,35 +10,14 @@ import java.util.function.Predicate;
  * after their wake-up: it widens the window between "woken" and "running again" from microseconds
  * to milliseconds, so races in that window show up every run instead of once in a million.
  */
-public final class SlowWakeScheduler implements Scheduler {
-    private final Scheduler delegate;
+public final class SlowWakeScheduler extends ForwardingScheduler {
     private final Predicate<String> slowThreadNames;
     private final long delayMillis;
 
     public SlowWakeScheduler(Scheduler delegate, Predicate<String> slowThreadNames, long delayMillis) {
-        this.delegate = delegate;
+        super(delegate);
         this.slowThreadNames = slowThreadNames;
         this.delayMillis = delayMillis;
-    }
-
-    @Override
-    public Clock clock() {
-        return delegate.clock();
-    }
-
-    @Override
-    public DependencyChecker checker() {
-        return delegate.checker();
-    }
-
-    @Override
-    public JmdThread current() {
-        return delegate.current();
-    }
-
-    @Override
-    public JmdThread start(String name, Set<ThreadRole> roles, Runnable body) {
-        return delegate.start(name, roles, body);
     }
 
     @Override
@@ -52,15 +26,5 @@ public final class SlowWakeScheduler implements Scheduler {
         if (slowThreadNames.test(delegate.current().name())) {
             TestThreads.sleepMillis(delayMillis);
         }
-    }
-
-    @Override
-    public void unpark(JmdThread thread) {
-        delegate.unpark(thread);
-    }
-
-    @Override
-    public void join(JmdThread thread) {
-        delegate.join(thread);
     }
 }
