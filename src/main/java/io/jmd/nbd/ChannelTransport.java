@@ -50,20 +50,20 @@ public final class ChannelTransport implements NbdTransport {
     }
 
     @Override
-    public void write(ByteBuffer... srcs) throws IOException {
+    public void write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         if (out instanceof GatheringByteChannel g) {
             long remaining = 0;
-            for (ByteBuffer b : srcs) {
-                remaining += b.remaining();
+            for (int i = offset; i < offset + length; i++) {
+                remaining += srcs[i].remaining();
             }
             while (remaining > 0) {
-                remaining -= g.write(srcs);
+                remaining -= g.write(srcs, offset, length);
             }
             return;
         }
-        for (ByteBuffer b : srcs) {
-            while (b.hasRemaining()) {
-                out.write(b);
+        for (int i = offset; i < offset + length; i++) {
+            while (srcs[i].hasRemaining()) {
+                out.write(srcs[i]);
             }
         }
     }

@@ -23,16 +23,16 @@ final class Commands {
     private final BlockDevice device;
     private final Admission admission;
     private final ReplyWriter writer;
-    private final NbdTransport transport;
+    private final RequestStream input;
     /** BLOCK_STATUS replies are built on the reader, into this many bytes from the budget. */
     private static final int BLOCK_STATUS_BYTES = NbdLimits.BLOCK_STATUS_BUFFER_BYTES;
 
-    Commands(Session session, Admission admission, ReplyWriter writer, NbdTransport transport) {
+    Commands(Session session, Admission admission, ReplyWriter writer, RequestStream input) {
         this.session = session;
         this.device = session.export().device;
         this.admission = admission;
         this.writer = writer;
-        this.transport = transport;
+        this.input = input;
     }
 
     /** Answers a refused request (its payload, if any, was already skipped). */
@@ -70,7 +70,7 @@ final class Commands {
     private void write(Request r) throws IOException {
         Admission.Ticket t = admission.admit(r.lengthBytes());
         try {
-            transport.readExactly(t.buffer().segment().asByteBuffer());
+            input.readPayload(t.buffer().segment().asByteBuffer());
         } catch (IOException | RuntimeException e) {
             admission.release(t); // never reached the writer: give it back here
             throw e;

@@ -115,7 +115,8 @@ final class Connection {
             ReplyWriter w = new ReplyWriter(env.scheduler(), transport, s, admission, name);
             writerThread = env.scheduler().start(name + "-writer", EnumSet.of(ThreadRole.CLIENT), () -> writerMain(w));
             writer = w; // from here on the writer ends the connection
-            receive(s, new Commands(s, admission, writer, transport));
+            RequestStream in = new RequestStream(transport);
+            receive(s, in, new Commands(s, admission, writer, in));
         } catch (ProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, () -> name + " (" + transport.describe() + "): " + e.getMessage()
                 + "; disconnecting");
@@ -132,11 +133,11 @@ final class Connection {
     }
 
     /** The transmission loop: until DISC, end of stream, or a violation. */
-    private void receive(Session s, Commands commands) throws IOException {
+    private void receive(Session s, RequestStream in, Commands commands) throws IOException {
         ByteBuffer header = ByteBuffer.allocate(RequestDescriptor.BYTES);
         while (true) {
             header.clear();
-            if (!transport.readFully(header)) {
+            if (!in.readHeader(header)) {
                 return; // end of stream between requests
             }
             Request r = RequestDescriptor.read(header.flip());
@@ -152,20 +153,20 @@ final class Connection {
                 continue;
             }
             if (r.carriesPayload()) {
-                skipPayload(s, r);
+                skipPayload(s, in, r);
             }
             commands.reject(r, x);
         }
     }
 
     /** A refused WRITE's payload still follows it; read and drop it, or give up on a huge one. */
-    private void skipPayload(Session s, Request r) throws IOException {
+    private void skipPayload(Session s, RequestStream in, Request r) throws IOException {
         long limit = 2L * s.export().maxPayloadBytes;
         if (r.lengthBytes() > limit) {
             throw new ProtocolException("refused WRITE carries " + r.lengthBytes() + " bytes, more than "
                 + limit + " we would skip");
         }
-        Wire.skip(transport, r.lengthBytes());
+        in.skip(r.lengthBytes());
     }
 
     private void writerMain(ReplyWriter w) {

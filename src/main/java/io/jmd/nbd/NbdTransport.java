@@ -14,7 +14,12 @@ public interface NbdTransport extends AutoCloseable {
     int read(ByteBuffer dst) throws IOException;
 
     /** Writes every remaining byte of {@code srcs}, in order. */
-    void write(ByteBuffer... srcs) throws IOException;
+    default void write(ByteBuffer... srcs) throws IOException {
+        write(srcs, 0, srcs.length);
+    }
+
+    /** Writes every remaining byte of {@code srcs[offset .. offset + length)}, in order (one writev where possible). */
+    void write(ByteBuffer[] srcs, int offset, int length) throws IOException;
 
     /**
      * Makes a blocked or later {@link #read} see end of stream, without disturbing writes still

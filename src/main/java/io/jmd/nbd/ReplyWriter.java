@@ -32,8 +32,17 @@ final class ReplyWriter {
     /** Admitted requests not yet released. Incremented by the reader, decremented here. */
     private final AtomicInteger outstanding = new AtomicInteger();
     private volatile boolean inputDone;
-    /** Header scratch, reused for every reply. Owner: the writer thread. */
-    private final ByteBuffer header = ByteBuffer.allocate(ReplyDescriptor.HEADER_SCRATCH_BYTES);
+    /**
+     * Replies per gathering write: 32 headers and payloads (64 iovecs, far under IOV_MAX) cut the
+     * syscalls of a deep pipeline of small requests by up to 32 times.
+     */
+    static final int BATCH_REPLIES_MAX = 32;
+    /** Stop adding replies past this much payload: one large read already fills the socket buffer. */
+    static final long BATCH_PAYLOAD_BYTES_MAX = 1 << 20;
+    /** Header scratch for one batch, and the batch itself. Owner: the writer thread. */
+    private final ByteBuffer headers = ByteBuffer.allocate(BATCH_REPLIES_MAX * ReplyDescriptor.HEADER_SCRATCH_BYTES);
+    private final Reply[] batch = new Reply[BATCH_REPLIES_MAX];
+    private final ByteBuffer[] iov = new ByteBuffer[2 * BATCH_REPLIES_MAX];
     /** The socket failed: drop replies from now on. Owner: the writer thread. */
     private boolean broken;
 
@@ -69,32 +78,51 @@ final class ReplyWriter {
     void run() {
         while (true) {
             ready.waitUntil(() -> !queue.isEmpty() || (inputDone && outstanding.get() == 0));
-            Reply r = queue.poll();
-            if (r == null) {
+            int n = takeBatch();
+            if (n == 0) {
                 if (inputDone && outstanding.get() == 0) {
                     return;
                 }
                 continue;
             }
             if (!broken) {
-                send(r);
+                send(n);
             }
-            admission.release(r.ticket);
-            int left = outstanding.decrementAndGet();
+            for (int i = 0; i < n; i++) {
+                admission.release(batch[i].ticket);
+                batch[i] = null;
+            }
+            int left = outstanding.addAndGet(-n);
             assert left >= 0 : name + ": more replies than admitted requests";
         }
     }
 
-    private void send(Reply r) {
-        try {
-            header.clear();
-            ByteBuffer payload = encode(r);
-            header.flip();
-            if (payload == null) {
-                transport.write(header);
-            } else {
-                transport.write(header, payload);
+    /** Takes up to {@link #BATCH_REPLIES_MAX} replies, stopping once {@link #BATCH_PAYLOAD_BYTES_MAX} is passed. */
+    private int takeBatch() {
+        int n = 0;
+        long payloadBytes = 0;
+        Reply r;
+        while (n < BATCH_REPLIES_MAX && payloadBytes < BATCH_PAYLOAD_BYTES_MAX && (r = queue.poll()) != null) {
+            batch[n++] = r;
+            payloadBytes += r.kind == Reply.Kind.READ_DATA ? r.request.lengthBytes() : r.payloadBytes;
+        }
+        return n;
+    }
+
+    /** Encodes {@code n} replies and writes them with one gathering write. */
+    private void send(int n) {
+        headers.clear();
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            int start = headers.position();
+            ByteBuffer payload = encode(batch[i]);
+            iov[k++] = headers.slice(start, headers.position() - start);
+            if (payload != null) {
+                iov[k++] = payload;
             }
+        }
+        try {
+            transport.write(iov, 0, k);
         } catch (IOException e) {
             broken = true;
             LOG.log(System.Logger.Level.DEBUG, () -> name + ": reply not sent, dropping the rest: " + e);
@@ -103,38 +131,40 @@ final class ReplyWriter {
             } catch (IOException ignored) {
                 // already failing
             }
+        } finally {
+            java.util.Arrays.fill(iov, 0, k, null);
         }
     }
 
-    /** Writes the header(s) of {@code r} into {@link #header}; returns the payload to follow, if any. */
+    /** Appends the header(s) of {@code r} to {@link #headers}; returns the payload to follow, if any. */
     private ByteBuffer encode(Reply r) {
         long cookie = r.request.cookie();
         if (r.error != 0) {
             if (session.structuredReplies()) {
-                ReplyDescriptor.error(header, cookie, r.error, r.message);
+                ReplyDescriptor.error(headers, cookie, r.error, r.message);
             } else {
                 // A simple READ error carries no data (proto.md: MUST NOT send any payload).
-                ReplyDescriptor.simple(header, r.error, cookie);
+                ReplyDescriptor.simple(headers, r.error, cookie);
             }
             return null;
         }
         return switch (r.kind) {
             case STATUS -> {
-                ReplyDescriptor.simple(header, 0, cookie);
+                ReplyDescriptor.simple(headers, 0, cookie);
                 yield null;
             }
             case READ_DATA -> {
                 long length = r.request.lengthBytes();
                 if (session.structuredReplies()) {
-                    ReplyDescriptor.offsetData(header, cookie, r.request.offsetBytes(), length, true);
+                    ReplyDescriptor.offsetData(headers, cookie, r.request.offsetBytes(), length, true);
                 } else {
-                    ReplyDescriptor.simple(header, 0, cookie);
+                    ReplyDescriptor.simple(headers, 0, cookie);
                 }
                 yield r.ticket.buffer().segment().asByteBuffer();
             }
             case BLOCK_STATUS -> {
                 assert session.structuredReplies() : "BLOCK_STATUS is validated to need structured replies";
-                ReplyDescriptor.blockStatus(header, cookie, r.payloadBytes);
+                ReplyDescriptor.blockStatus(headers, cookie, r.payloadBytes);
                 yield r.ticket.buffer().slice(0, r.payloadBytes).asByteBuffer();
             }
         };

@@ -36,11 +36,12 @@ final class MemoryTransport implements NbdTransport {
     }
 
     @Override
-    public void write(ByteBuffer... srcs) throws IOException {
+    public void write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         if (closed) {
             throw new ClosedChannelException();
         }
-        for (ByteBuffer b : srcs) {
+        for (int i = offset; i < offset + length; i++) {
+            ByteBuffer b = srcs[i];
             byte[] chunk = new byte[b.remaining()];
             b.get(chunk);
             output.write(chunk, 0, chunk.length); // ByteArrayOutputStream guards itself
