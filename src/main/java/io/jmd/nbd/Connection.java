@@ -36,6 +36,8 @@ final class Connection {
     private volatile JmdThread readerThread;
     private volatile JmdThread writerThread;
     private volatile Admission admission;
+    /** Set by the reader when option haggling ended (either way); read by the timer thread. */
+    private volatile boolean handshakeOver;
     /** The server's only connection on its transport (stdio, ...): it ends serving when it ends. */
     private final boolean single;
 
@@ -78,6 +80,15 @@ final class Connection {
         }
     }
 
+    /** Runs on the timer thread: a client still haggling after the timeout is disconnected. */
+    private void handshakeDeadline() {
+        if (!handshakeOver && !finished.isDone()) {
+            LOG.log(System.Logger.Level.WARNING, () -> name + " (" + transport.describe()
+                + "): no transmission phase within the handshake timeout; disconnecting");
+            abort();
+        }
+    }
+
     /** Waits until the connection ended; true if it did within {@code timeoutNanos}. */
     boolean awaitFinished(long timeoutNanos) {
         return finished.await(timeoutNanos);
@@ -106,7 +117,10 @@ final class Connection {
     private void readerMain() {
         ReplyWriter writer = null;
         try {
+            // Timer tasks must not block: closing a socket does not (a blocked reader just fails).
+            env.timer().schedule(server.limits().handshakeTimeoutNanos(), this::handshakeDeadline);
             Session s = new Handshake(transport, server.exports(), server::isShuttingDown).run();
+            handshakeOver = true;
             if (s == null) {
                 return;
             }

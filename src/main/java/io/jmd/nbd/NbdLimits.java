@@ -21,15 +21,21 @@ package io.jmd.nbd;
  * @param maxPayloadBytes            largest READ/WRITE; proto.md asks servers to accept 32 MiB
  * @param shutdownTimeoutNanos       how long close() lets connections finish their requests and
  *                                   send replies before it closes their sockets
+ * @param handshakeTimeoutNanos      how long a client may take to reach transmission; a client
+ *                                   that connects and says nothing would otherwise hold a
+ *                                   connection (and its thread) for ever
  */
 public record NbdLimits(int maxConnections, int requestsPerConnection, int requestsTotal,
-                        long inflightBytesPerConnection, int maxPayloadBytes, long shutdownTimeoutNanos) {
+                        long inflightBytesPerConnection, int maxPayloadBytes, long shutdownTimeoutNanos,
+                        long handshakeTimeoutNanos) {
     public static final int MAX_CONNECTIONS_DEFAULT = 256;
     public static final int REQUESTS_PER_CONNECTION_DEFAULT = 128;
     public static final int REQUESTS_TOTAL_DEFAULT = 4096;
     public static final int MAX_PAYLOAD_BYTES_DEFAULT = 32 << 20;
     public static final long INFLIGHT_BYTES_PER_CONNECTION_DEFAULT = 2L * MAX_PAYLOAD_BYTES_DEFAULT;
     public static final long SHUTDOWN_TIMEOUT_NANOS_DEFAULT = 10_000_000_000L;
+    /** nbd-server and nbdkit give a client about a minute to finish option haggling too. */
+    public static final long HANDSHAKE_TIMEOUT_NANOS_DEFAULT = 60_000_000_000L;
 
     /** Bytes a BLOCK_STATUS reply buffer takes: the smallest buffer class, 511 descriptors. */
     static final int BLOCK_STATUS_BUFFER_BYTES = 4096;
@@ -46,39 +52,46 @@ public record NbdLimits(int maxConnections, int requestsPerConnection, int reque
             throw new IllegalArgumentException("in-flight bytes per connection (" + inflightBytesPerConnection
                 + ") must hold one maximal payload (" + maxPayloadBytes + ")");
         }
-        if (shutdownTimeoutNanos < 0) {
-            throw new IllegalArgumentException("negative shutdown timeout");
+        if (shutdownTimeoutNanos < 0 || handshakeTimeoutNanos <= 0) {
+            throw new IllegalArgumentException("bad timeouts: shutdown " + shutdownTimeoutNanos + ", handshake "
+                + handshakeTimeoutNanos);
         }
     }
 
     public static NbdLimits defaults() {
         return new NbdLimits(MAX_CONNECTIONS_DEFAULT, REQUESTS_PER_CONNECTION_DEFAULT, REQUESTS_TOTAL_DEFAULT,
-            INFLIGHT_BYTES_PER_CONNECTION_DEFAULT, MAX_PAYLOAD_BYTES_DEFAULT, SHUTDOWN_TIMEOUT_NANOS_DEFAULT);
+            INFLIGHT_BYTES_PER_CONNECTION_DEFAULT, MAX_PAYLOAD_BYTES_DEFAULT, SHUTDOWN_TIMEOUT_NANOS_DEFAULT,
+            HANDSHAKE_TIMEOUT_NANOS_DEFAULT);
     }
 
     public NbdLimits withMaxConnections(int n) {
         return new NbdLimits(n, requestsPerConnection, requestsTotal, inflightBytesPerConnection, maxPayloadBytes,
-            shutdownTimeoutNanos);
+            shutdownTimeoutNanos, handshakeTimeoutNanos);
     }
 
     public NbdLimits withRequestsPerConnection(int n) {
         return new NbdLimits(maxConnections, n, Math.max(requestsTotal, n), inflightBytesPerConnection,
-            maxPayloadBytes, shutdownTimeoutNanos);
+            maxPayloadBytes, shutdownTimeoutNanos, handshakeTimeoutNanos);
     }
 
     public NbdLimits withInflightBytesPerConnection(long bytes) {
         return new NbdLimits(maxConnections, requestsPerConnection, requestsTotal, bytes, maxPayloadBytes,
-            shutdownTimeoutNanos);
+            shutdownTimeoutNanos, handshakeTimeoutNanos);
     }
 
     public NbdLimits withMaxPayloadBytes(int bytes) {
         return new NbdLimits(maxConnections, requestsPerConnection, requestsTotal,
-            Math.max(inflightBytesPerConnection, bytes), bytes, shutdownTimeoutNanos);
+            Math.max(inflightBytesPerConnection, bytes), bytes, shutdownTimeoutNanos, handshakeTimeoutNanos);
     }
 
     public NbdLimits withShutdownTimeoutNanos(long nanos) {
         return new NbdLimits(maxConnections, requestsPerConnection, requestsTotal, inflightBytesPerConnection,
-            maxPayloadBytes, nanos);
+            maxPayloadBytes, nanos, handshakeTimeoutNanos);
+    }
+
+    public NbdLimits withHandshakeTimeoutNanos(long nanos) {
+        return new NbdLimits(maxConnections, requestsPerConnection, requestsTotal, inflightBytesPerConnection,
+            maxPayloadBytes, shutdownTimeoutNanos, nanos);
     }
 
     /** The budget bytes a payload of {@code bytes} is charged (BufferCache's power-of-two classes). */

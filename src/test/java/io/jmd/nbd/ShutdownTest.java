@@ -84,6 +84,26 @@ class ShutdownTest {
     }
 
     @Test
+    void aSilentClientIsDisconnectedAfterTheHandshakeTimeout() throws IOException {
+        TestDevice d = new TestDevice(jmd.env(), "mem", 1L << 20);
+        NbdServer s = NbdServer.builder(jmd.env())
+            .limits(NbdLimits.defaults().withHandshakeTimeoutNanos(200_000_000L))
+            .export("disk", null, d, false)
+            .listenTcp("127.0.0.1", 0)
+            .start();
+        try (RawClient silent = RawClient.connect(s); RawClient prompt = RawClient.connect(s)) {
+            silent.greeting();
+            prompt.negotiate("disk", false, false);
+            assertTrue(silent.closedByServer(), "the silent client is dropped");
+            prompt.request(0, CMD_FLUSH, 1, 0, 0);
+            assertEquals(0, prompt.response().error(), "a client in transmission is not");
+        } finally {
+            s.close();
+            d.close();
+        }
+    }
+
+    @Test
     void handshakingClientsAreRefusedOnceShuttingDown() throws IOException {
         ServerFixture fx = ServerFixture.start(jmd.env());
         RawClient c = RawClient.connect(fx.server);
