@@ -17,6 +17,7 @@ import java.util.EnumSet;
  *
  * <pre>
  *  reader:  handshake ─► [read header ─► validate ─► admit ─► (payload) ─► submit]* ─► input done
+ *           (timeout: the Env timer closes a connection still haggling after handshakeTimeoutNanos)
  *  writer:            └► [take reply ─► write ─► release]* until input done and nothing owed ─► close
  * </pre>
  *
