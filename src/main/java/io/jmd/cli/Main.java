@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         ServeCommand.class,
         ExamineCommand.class,
         DetailCommand.class,
+        SimCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -173,6 +173,12 @@ public final class MdArray implements BlockDevice {
         inflight.acquire(1);
         if (write && writeState.enter()) {
             waitForSuperblock(requestSuperblockWrite());
+            writeState.dirtyRecorded();
+            sbWait.wakeAll();
+        } else if (write && writeState.dirtyPending()) {
+            // Another writer made the array dirty and its superblock is not on disk yet: no member
+            // may be written before it is (see WriteState).
+            sbWait.waitUntil(() -> !writeState.dirtyPending() || stopped);
         }
         personality.submit(new Bio(bio.op, bio.offsetBytes, bio.lengthBytes, bio.data, bio.flags, bio,
             inner -> requestEnded(bio, inner, write)));

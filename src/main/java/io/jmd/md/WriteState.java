@@ -9,16 +9,22 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  *   bit 62      CLEAN: the superblock on disk says clean (resync_offset = MaxSector), or is about to
- *   bits 0..61  writers in flight
+ *   bit 61      DIRTY_PENDING: CLEAN was cleared, the "dirty" superblock is not on disk yet
+ *   bits 0..60  writers in flight
  *
- *   writer start:  CLEAN set   -> clear it, count+1, ask for a "dirty" superblock write, wait for it
- *                  CLEAN clear -> count+1
+ *   writer start:  CLEAN set   -> clear it, set DIRTY_PENDING, count+1, ask for a "dirty" superblock
+ *                                 write, wait for it, clear DIRTY_PENDING ({@link #dirtyRecorded})
+ *                  CLEAN clear -> count+1, wait while DIRTY_PENDING (md_write_start waits on
+ *                                 MD_SB_CHANGE_PENDING likewise: no writer may touch a member
+ *                                 before the superblocks say dirty, or a crash leaves mirrors
+ *                                 that differ under a clean superblock, never resynced)
  *   writer end:    count-1
  *   safe mode (md thread, idle for safe_mode_delay): count == 0 and not CLEAN -> set CLEAN, write "clean"
  * </pre>
  */
 final class WriteState {
     static final long CLEAN = 1L << 62;
+    static final long DIRTY_PENDING = 1L << 61;
     private final AtomicLong word;
 
     WriteState(boolean clean) {
@@ -29,7 +35,7 @@ final class WriteState {
     boolean enter() {
         while (true) {
             long w = word.get();
-            long next = (w & ~CLEAN) + 1;
+            long next = (w & CLEAN) != 0 ? ((w & ~CLEAN) | DIRTY_PENDING) + 1 : w + 1;
             if (word.compareAndSet(w, next)) {
                 return (w & CLEAN) != 0;
             }
@@ -37,8 +43,8 @@ final class WriteState {
     }
 
     void exit() {
-        long after = word.decrementAndGet();
-        assert (after & ~CLEAN) >= 0 && (after & ~CLEAN) < CLEAN : "writer count underflow";
+        long before = word.getAndDecrement();
+        assert (before & ~(CLEAN | DIRTY_PENDING)) > 0 : "writer count underflow";
     }
 
     /** Sets CLEAN if no writer is in; true if it did. */
@@ -52,6 +58,17 @@ final class WriteState {
     }
 
     long writers() {
-        return word.get() & ~CLEAN;
+        return word.get() & ~(CLEAN | DIRTY_PENDING);
+    }
+
+    /** True from the moment CLEAN is cleared until the "dirty" superblock is on disk. */
+    boolean dirtyPending() {
+        return (word.get() & DIRTY_PENDING) != 0;
+    }
+
+    /** The writer that cleared CLEAN saw its "dirty" superblock written: other writers may go. */
+    void dirtyRecorded() {
+        long before = word.getAndUpdate(w -> w & ~DIRTY_PENDING);
+        assert (before & DIRTY_PENDING) != 0 : "dirty recorded twice";
     }
 }

@@ -26,6 +26,8 @@ public final class Raid1Resync {
     static final int WINDOW_BYTES = 1 << 20;
     /** Checkpoint the resync offset in the superblock every 64 MiB, so a restart resumes. */
     static final long CHECKPOINT_BYTES = 64L << 20;
+    /** Unit of the piecewise copy when no member reads a whole window: one sector. */
+    static final int PIECE_BYTES = 512;
 
     private Raid1Resync() {
     }
@@ -49,8 +51,12 @@ public final class Raid1Resync {
             while (at < sizeBytes) {
                 long len = Math.min(WINDOW_BYTES, sizeBytes - at);
                 boolean hole = isHole(source, at, len);
-                for (Member t : targets) {
-                    copyWindow(env, source, t, at, len, hole, buf);
+                if (hole) {
+                    for (Member t : targets) {
+                        copyWindow(env, source, t, at, len, true, buf);
+                    }
+                } else {
+                    copyData(env, inSync, at, len, buf);
                 }
                 copied += hole ? 0 : len;
                 at += len;
@@ -59,7 +65,7 @@ public final class Raid1Resync {
                     lastCheckpoint = at;
                 }
             }
-            for (Member t : targets) {
+            for (Member t : inSync) { // the first member too: it may have been rewritten (copyData)
                 check(SyncIo.flush(env.scheduler(), t.device()), "flush", t, 0);
             }
         } finally {
@@ -85,6 +91,39 @@ public final class Raid1Resync {
         var seg = buf.slice(0, len);
         check(SyncIo.read(env.scheduler(), source.device(), source.dataOffsetBytes() + at, seg), "read", source, at);
         check(SyncIo.write(env.scheduler(), t, target.dataOffsetBytes() + at, seg, 0), "write", target, at);
+    }
+
+    /**
+     * Copies a data window to every member but the one it was read from. The first member is read
+     * first; if it cannot read the window (a latent sector error), the next one that can is the
+     * source and the first member is rewritten from it, which also repairs its bad sectors (the
+     * disk remaps on write), as md's fix_sync_read_error does. A window no single member reads
+     * whole is copied a sector at a time, each sector from any member that reads it.
+     */
+    private static void copyData(Env env, List<Member> inSync, long at, long len, Buffer buf) throws MdException {
+        var seg = buf.slice(0, len);
+        for (Member from : inSync) {
+            if (SyncIo.read(env.scheduler(), from.device(), from.dataOffsetBytes() + at, seg) == Errno.OK) {
+                writeToOthers(env, inSync, from, at, seg);
+                return;
+            }
+        }
+        if (len <= PIECE_BYTES) {
+            throw new MdException("resync: no member can read array bytes " + at + "+" + len + " (read errors on "
+                + inSync.size() + " members)");
+        }
+        for (long piece = 0; piece < len; piece += PIECE_BYTES) {
+            copyData(env, inSync, at + piece, Math.min(PIECE_BYTES, len - piece), buf);
+        }
+    }
+
+    private static void writeToOthers(Env env, List<Member> inSync, Member from, long at, java.lang.foreign.MemorySegment seg)
+            throws MdException {
+        for (Member t : inSync) {
+            if (t != from) {
+                check(SyncIo.write(env.scheduler(), t.device(), t.dataOffsetBytes() + at, seg, 0), "write", t, at);
+            }
+        }
     }
 
     private static void check(int st, String what, Member m, long at) throws MdException {

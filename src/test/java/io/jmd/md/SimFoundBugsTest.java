@@ -1,0 +1,151 @@
+package io.jmd.md;
+
+import io.jmd.Env;
+import io.jmd.block.Bio;
+import io.jmd.block.Errno;
+import io.jmd.block.FaultRule;
+import io.jmd.block.SyncIo;
+import io.jmd.mem.Buffer;
+import io.jmd.testutil.JmdEnvExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Regression tests for engine bugs the simulator (io.jmd.sim) found, each reduced to a plain test
+ * on real threads. The simulator seeds that found them are named with each.
+ */
+final class SimFoundBugsTest {
+    static final long DISK_BYTES = 16L << 20;
+
+    @RegisterExtension
+    final JmdEnvExtension jmd = new JmdEnvExtension(256L << 20);
+
+    /**
+     * Found by {@code jmd sim --seed 84 --ops 1500}: only the writer that cleared CLEAN waited for the
+     * "dirty" superblock; a second writer went straight to the members. A crash then left mirrors
+     * that differed under superblocks that said clean, so assembly did not resync, and two reads of
+     * one sector returned different data.
+     */
+    @Test
+    void everyWriterWaitsUntilTheDirtySuperblockIsOnDisk() {
+        WriteState w = new WriteState(true);
+        assertTrue(w.enter(), "the first writer clears CLEAN");
+        assertTrue(w.dirtyPending());
+        assertFalse(w.enter(), "a second writer does not clear it again");
+        assertTrue(w.dirtyPending(), "and must wait: the dirty superblock is not on disk");
+        assertEquals(2, w.writers());
+        assertFalse(w.tryMarkClean());
+        w.dirtyRecorded();
+        assertFalse(w.dirtyPending());
+        assertEquals(2, w.writers());
+        w.exit();
+        w.exit();
+        assertTrue(w.tryMarkClean());
+    }
+
+    @Test
+    void secondWriterReachesNoMemberBeforeTheDirtySuperblock() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b");
+            disks.createRaid1("a", "b");
+            try (MdArray array = disks.assemble(false, "a", "b")) {
+                long dataOffset = array.members().get(0).dataOffsetBytes();
+                // Superblock writes (below the data) take 400 ms to land.
+                disks.holdFrom = 0;
+                disks.holdTo = dataOffset;
+                disks.holdNanos = 400_000_000L;
+                AtomicInteger done = new AtomicInteger();
+                Buffer one = env.buffers().allocate(4096);
+                Buffer two = env.buffers().allocate(4096);
+                one.segment().fill((byte) 1);
+                two.segment().fill((byte) 2);
+                Thread first = Thread.ofPlatform().start(() -> SyncIo.write(env.scheduler(), array, 0, one.segment(), 0));
+                Thread.sleep(50); // the first writer is waiting for its dirty superblock
+                Thread second = Thread.ofPlatform().start(() -> {
+                    SyncIo.write(env.scheduler(), array, 1 << 20, two.segment(), 0);
+                    done.incrementAndGet();
+                });
+                Thread.sleep(150);
+                assertEquals(0, disks.raw("b", dataOffset + (1 << 20), 4096)[0], "the second write reached a member early");
+                assertEquals(0, done.get());
+                first.join();
+                second.join();
+                disks.holdNanos = 0;
+                assertEquals(2, disks.raw("b", dataOffset + (1 << 20), 4096)[0]);
+                one.release();
+                two.release();
+            }
+        }
+    }
+
+    /**
+     * Found by {@code jmd sim --seed 2 --ops 500}: the offline resync read only the first member; a
+     * latent sector error there failed the resync and so the whole assembly, although the other
+     * member held the data. Now the window comes from a member that can read it (sector by sector
+     * when none can read it whole) and the first member is rewritten, repairing its bad sectors.
+     */
+    @Test
+    void resyncReadsWhatTheFirstMemberCannotFromTheOthers() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b");
+            disks.createRaid1("a", "b");
+            long[] model;
+            try (MdArray array = disks.assemble(false, "a", "b")) {
+                model = new long[(int) (array.sizeBytes() / Raid1ArrayTest.BLOCK)];
+                Raid1ArrayTest.writeStream(env, array, model, 300, 8, n -> { }, new AtomicInteger());
+            }
+            long dataOffset = SuperblockIo.read(env, disks.opener().open("b", true)).superblock().dataOffsetSectors() * 512;
+            for (String n : new String[] {"a", "b"}) {
+                var dev = disks.opener().open(n, false);
+                SuperblockIo.Found f = SuperblockIo.read(env, dev);
+                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
+            }
+            // Unreadable: a sector of the first member, and in another window one sector on each member.
+            disks.faults("a").addRule(FaultRule.error(dataOffset + (1 << 20) + 4096, 512, Bio.Op.READ));
+            disks.faults("a").addRule(FaultRule.error(dataOffset + (3 << 20) + 512, 512, Bio.Op.READ));
+            disks.faults("b").addRule(FaultRule.error(dataOffset + (3 << 20) + 8192, 512, Bio.Op.READ));
+            try (MdArray array = disks.assemble(false, "a", "b")) {
+                assertFalse(array.needsResync());
+                disks.faults("a").clearRules();
+                disks.faults("b").clearRules();
+                Raid1ArrayTest.verify(env, array, model);
+            }
+            int size = (int) (DISK_BYTES - dataOffset);
+            assertArrayEquals(disks.raw("a", dataOffset, size), disks.raw("b", dataOffset, size), "mirrors agree");
+        }
+    }
+
+    @Test
+    void resyncFailsOnlyWhenNoMemberCanReadASector() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b");
+            disks.createRaid1("a", "b");
+            try (MdArray array = disks.assemble(false, "a", "b")) {
+                Buffer data = env.buffers().allocate(8192);
+                data.segment().fill((byte) 7);
+                assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, data.segment(), Bio.FUA));
+                data.release();
+            }
+            long dataOffset = SuperblockIo.read(env, disks.opener().open("b", true)).superblock().dataOffsetSectors() * 512;
+            for (String n : new String[] {"a", "b"}) {
+                var dev = disks.opener().open(n, false);
+                SuperblockIo.Found f = SuperblockIo.read(env, dev);
+                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
+            }
+            disks.faults("a").addRule(FaultRule.error(dataOffset + 4096, 512, Bio.Op.READ));
+            disks.faults("b").addRule(FaultRule.error(dataOffset + 4096, 512, Bio.Op.READ));
+            MdException e = org.junit.jupiter.api.Assertions.assertThrows(MdException.class, () -> disks.assemble(false, "a", "b"));
+            assertTrue(e.getMessage().contains("no member can read array bytes 4096+512"), e.getMessage());
+        }
+    }
+}
