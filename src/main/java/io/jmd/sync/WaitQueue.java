@@ -138,6 +138,25 @@ public final class WaitQueue implements Waitable {
         }
     }
 
+    /**
+     * Wakes the longest waiter, if any: for conditions that any single waiter can act on (a task
+     * for one of several idle workers). Cheaper than {@link #wakeAll} when many wait, which would
+     * wake them all for one of them to win. A woken waiter that finds the condition false waits
+     * again, so callers must not rely on a wakeOne reaching a thread that will act: use it only
+     * where every thread that could consume the condition re-checks it before waiting (as pool
+     * workers do).
+     */
+    public void wakeOne() {
+        JmdThread t;
+        synchronized (waiters) {
+            if (waiters.isEmpty()) {
+                return;
+            }
+            t = waiters.remove(0);
+        }
+        scheduler.unpark(t);
+    }
+
     /** Wakes every waiter; each re-checks its condition. */
     public void wakeAll() {
         JmdThread[] toWake;

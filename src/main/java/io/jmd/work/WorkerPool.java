@@ -77,7 +77,9 @@ public final class WorkerPool implements AutoCloseable {
         tasks.add(task);
         int idleNow = idle.get();
         if (idleNow > 0) {
-            work.wakeAll();
+            // One task, one worker: waking every idle worker for it (a herd of up to maxWorkers
+            // threads per task) cost 4k random RAID1 writes two thirds of their throughput.
+            work.wakeOne();
         }
         // Grow while more tasks wait than idle workers can take, not only when none is idle: tasks
         // queued while the one idle worker is still waking would all count on it, and if the
@@ -92,7 +94,7 @@ public final class WorkerPool implements AutoCloseable {
         while (true) {
             int w = workers.get();
             if (w >= maxWorkers) {
-                work.wakeAll();
+                work.wakeOne();
                 return;
             }
             if (workers.compareAndSet(w, w + 1)) {
