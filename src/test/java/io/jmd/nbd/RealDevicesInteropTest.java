@@ -66,7 +66,7 @@ class RealDevicesInteropTest {
         try {
             String out = Clients.run("fio", "--name=mem", "--ioengine=nbd", "--uri=nbd://127.0.0.1:" + s.tcpPort() + "/mem",
                 "--rw=randrw", "--bs=4k", "--size=8M", "--numjobs=4", "--offset_increment=8M", "--iodepth=8",
-                "--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--group_reporting").stdout();
+                "--verify=crc32c", "--verify_state_save=0", "--do_verify=1", "--verify_fatal=1", "--group_reporting").stdout();
             assertTrue(out.contains("err= 0"), out);
         } finally {
             s.close();
