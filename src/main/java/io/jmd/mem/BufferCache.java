@@ -1,6 +1,7 @@
 package io.jmd.mem;
 
 import io.jmd.sync.Scheduler;
+import io.jmd.sync.WaitQueue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -90,9 +91,12 @@ public final class BufferCache {
 
     /**
      * A buffer of {@code bytes}, waiting for memory to be released. For request admission only
-     * (threads that I/O progress does not depend on).
+     * (threads that I/O progress does not depend on): the checker flags an I/O-progress caller.
      */
     public Buffer allocate(long bytes) {
+        WaitQueue freed = budget.freedQueue();
+        Scheduler s = freed.scheduler();
+        s.checker().beforeUnreservedMemoryWait(s.current(), freed);
         // Through the queue even when memory is there: the checker runs on every blocking call.
         Buffer[] got = new Buffer[1];
         budget.freedQueue().waitUntil(() -> (got[0] = tryAllocate(bytes)) != null);

@@ -138,13 +138,16 @@ public final class MemoryBudget {
 
     /**
      * Charges {@code bytes}, waiting for others to uncharge. Only for threads that I/O progress
-     * does not depend on (request admission), never for the array thread or completions.
+     * does not depend on (request admission), never for the array thread or completions: the
+     * checker flags an I/O-progress caller.
      */
     public void charge(long bytes) {
         if (bytes > totalBytes - reservedBytes.get()) {
             throw new IllegalArgumentException("charge of " + bytes + " bytes can never fit budget " + name
                 + " (" + (totalBytes - reservedBytes.get()) + " shared bytes)");
         }
+        Scheduler s = freed.scheduler();
+        s.checker().beforeUnreservedMemoryWait(s.current(), freed);
         // Through the queue even when it fits: the checker runs on every blocking call.
         freed.waitUntil(() -> tryCharge(bytes));
     }

@@ -28,7 +28,11 @@ public final class DependencyChecker {
 
     private final Mode mode;
     private final Consumer<String> reporter;
+    /** Violations kept for {@link #violations()}; a loop that breaks a rule must not grow the heap. */
+    public static final int VIOLATIONS_KEPT_MAX = 1000;
+
     private final List<String> violations = new ArrayList<>(); // guarded by itself
+    private long violationCount; // guarded by violations
     /**
      * Lock-order edges: held class -> acquired class -> stack where first seen. Read without a
      * lock (fast path: a known edge); added and searched only under {@link #graphLock}.
@@ -66,6 +70,19 @@ public final class DependencyChecker {
             violation(DependencyViolation.Rule.OUTSIDE_WAIT_HOLDING_LOCK,
                 "thread " + me.name() + " waits on outside party " + on.waitName() + " while holding "
                     + me.heldLockNames() + "; start the action, drop the lock and answer EAGAIN");
+        }
+    }
+
+    /**
+     * Checks before a thread may wait for memory that no reserve backs (the shared budget, the
+     * buffer cache), on every such call as {@link #beforeBlock}.
+     */
+    public void beforeUnreservedMemoryWait(JmdThread me, Waitable on) {
+        if (me.has(ThreadRole.IO_PROGRESS)) {
+            violation(DependencyViolation.Rule.UNRESERVED_WAIT_ON_IO_THREAD,
+                "thread " + me.name() + " (I/O progress depends on it) waits for " + on.waitName()
+                    + ", which only completing I/O gives back; use a mempool's reserve, a buffer allocated"
+                    + " ahead, or try without waiting and fall back");
         }
     }
 
@@ -173,7 +190,11 @@ public final class DependencyChecker {
     private void violation(DependencyViolation.Rule rule, String message) {
         String full = rule + ": " + message + "\n  at\n" + stackOf(new Throwable());
         synchronized (violations) {
-            violations.add(full);
+            // REPORT mode runs for ever: keep the first ones (the cause), count the rest.
+            if (violations.size() < VIOLATIONS_KEPT_MAX) {
+                violations.add(full);
+            }
+            violationCount++;
         }
         reporter.accept("jmd dependency checker: " + full);
         if (mode == Mode.THROW) {
@@ -181,7 +202,14 @@ public final class DependencyChecker {
         }
     }
 
-    /** Violations seen so far (REPORT mode keeps going; tests assert this is empty). */
+    /** Every violation seen so far, also those past {@link #VIOLATIONS_KEPT_MAX}. */
+    public long violationCount() {
+        synchronized (violations) {
+            return violationCount;
+        }
+    }
+
+    /** The first violations seen (REPORT mode keeps going; tests assert this is empty). */
     public List<String> violations() {
         synchronized (violations) {
             return List.copyOf(violations);

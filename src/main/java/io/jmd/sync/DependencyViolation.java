@@ -20,7 +20,14 @@ public final class DependencyViolation extends Error {
         /** Lock-order inversion (lockdep). */
         LOCK_ORDER,
         /** A blocking wait in a context that must not block (completion callbacks). */
-        BLOCK_IN_ATOMIC
+        BLOCK_IN_ATOMIC,
+        /**
+         * Seeds 000/001 (common law 1): an I/O-progress thread waits for memory that no reserve
+         * backs (the shared budget, the buffer cache): that memory may only come back when I/O
+         * completes, which needs this thread. Such threads use a mempool, a buffer allocated
+         * ahead, or a try-and-fall-back.
+         */
+        UNRESERVED_WAIT_ON_IO_THREAD
     }
 
     public DependencyViolation(Rule rule, String message) {

@@ -360,6 +360,37 @@ class DependencyCheckerTest {
         assertEquals(DependencyViolation.Rule.BLOCK_IN_ATOMIC, v.rule());
     }
 
+    // --- seeds 000/001: I/O-progress threads never wait for memory no reserve backs ---
+
+    @Test
+    void anIoThreadWaitingForBudgetOrBuffersIsFlagged() {
+        MemoryBudget budget = new MemoryBudget(scheduler, "t", 1 << 20);
+        io.jmd.mem.BufferCache buffers = new io.jmd.mem.BufferCache(scheduler, budget, true);
+        Throwable charge = onThread(Set.of(ThreadRole.IO_PROGRESS), () -> budget.charge(4096));
+        assertEquals(DependencyViolation.Rule.UNRESERVED_WAIT_ON_IO_THREAD, ((DependencyViolation) charge).rule());
+        Throwable alloc = onThread(Set.of(ThreadRole.IO_PROGRESS), () -> buffers.allocate(4096));
+        assertEquals(DependencyViolation.Rule.UNRESERVED_WAIT_ON_IO_THREAD, ((DependencyViolation) alloc).rule());
+        assertEquals(0, budget.chargedBytes(), "nothing was taken");
+    }
+
+    @Test
+    void anIoThreadTryingForMemoryOrUsingAMempoolIsLegal() {
+        MemoryBudget budget = new MemoryBudget(scheduler, "t", 1 << 20);
+        io.jmd.mem.BufferCache buffers = new io.jmd.mem.BufferCache(scheduler, budget, true);
+        MemPool<Item> pool = new MemPool<>(scheduler, budget, "r1bio", 2, 64, 0, Item::new);
+        Throwable t = onThread(Set.of(ThreadRole.IO_PROGRESS), () -> {
+            io.jmd.mem.Buffer b = buffers.tryAllocate(4096);
+            b.release();
+            assertTrue(budget.tryCharge(100));
+            budget.uncharge(100);
+            pool.free(pool.alloc()); // the reserve backs it
+        });
+        assertNull(t);
+        buffers.trim();
+        pool.close();
+        assertTrue(checker.violations().isEmpty(), checker.violations().toString());
+    }
+
     // --- report mode ---
 
     @Test
@@ -378,5 +409,21 @@ class DependencyCheckerTest {
         b.unlock();
         assertEquals(1, r.checker().violations().size());
         assertTrue(r.checker().violations().getFirst().startsWith("LOCK_ORDER"));
+    }
+
+    @Test
+    void reportModeKeepsABoundedRecord() {
+        RealScheduler r = Schedulers.reporting();
+        Completion c = new Completion(r, "c");
+        c.complete(0);
+        Mutex m = new Mutex(r, "m");
+        m.lock();
+        int n = DependencyChecker.VIOLATIONS_KEPT_MAX + 50;
+        for (int i = 0; i < n; i++) {
+            c.awaitOutside(0); // flagged each time, and goes on
+        }
+        m.unlock();
+        assertEquals(DependencyChecker.VIOLATIONS_KEPT_MAX, r.checker().violations().size());
+        assertEquals(n, r.checker().violationCount());
     }
 }
