@@ -1,5 +1,7 @@
 package io.jmd.block;
 
+import io.jmd.sync.ThreadRole;
+
 import io.jmd.Env;
 
 import java.io.IOException;
@@ -97,6 +99,14 @@ public final class FileBlockDevice implements BlockDevice {
     /** Cleared on the first EOPNOTSUPP from ZERO_RANGE/BLKZEROOUT; WRITE_ZEROES writes zeroes then. */
     private volatile boolean zeroRangeWorks = true;
     private final AtomicLong unalignedBios = new AtomicLong();
+    /**
+     * Above this average service time the I/O goes to the workers even for client threads: 50 µs
+     * is about what two thread hand-offs cost on this class of machine, so slower I/O gains more
+     * from running in parallel than from saving the hand-offs.
+     */
+    static final long INLINE_SERVICE_NANOS_MAX = 50_000;
+    /** Recent average time of one I/O (ns), written by whichever thread ran the last one. */
+    private volatile long serviceNanosAverage;
     private final AtomicLong ioErrors = new AtomicLong();
     private volatile boolean closed;
 
@@ -199,7 +209,22 @@ public final class FileBlockDevice implements BlockDevice {
     public void submit(Bio bio) {
         assertValid(bio);
         inFlight.acquire();
-        dispatch(bio);
+        if (runsInline()) {
+            run(bio);
+        } else {
+            dispatch(bio);
+        }
+    }
+
+    /**
+     * Caller runs: a thread that serves a client (an NBD connection) and may block does the I/O
+     * itself while this device answers fast (page cache, tmpfs: a few microseconds), sparing the
+     * two thread hand-offs a worker costs, which on small requests cost more than the I/O. Slow
+     * storage (a disk, a network file system) goes to the workers, so that deep queues keep
+     * their parallelism. Never on I/O-progress threads (the md thread, workers, timers).
+     */
+    private boolean runsInline() {
+        return serviceNanosAverage < INLINE_SERVICE_NANOS_MAX && env.scheduler().current().has(ThreadRole.CLIENT);
     }
 
     @Override
@@ -234,8 +259,12 @@ public final class FileBlockDevice implements BlockDevice {
     /** On an I/O worker: does the bio, then ends it, whatever happened. */
     private void run(Bio bio) {
         int status = Errno.EIO;
+        long start = env.clock().nanoTime();
         try {
             status = perform(bio);
+            // Average service time, weight 1/8; racy updates only blur it, which is fine for a hint.
+            long took = env.clock().nanoTime() - start;
+            serviceNanosAverage += (took - serviceNanosAverage) >> 3;
         } catch (IOException e) {
             ioErrors.incrementAndGet();
             status = errnoOf(e);

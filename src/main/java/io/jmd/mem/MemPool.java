@@ -139,6 +139,10 @@ public final class MemPool<T extends Pooled> implements Waitable {
     public T alloc() {
         JmdThread me = scheduler.current();
         scheduler.checker().beforePoolWait(me, this, name, refiller, holdAllowance);
+        T item = tryAlloc();
+        if (item != null) {
+            return item;
+        }
         @SuppressWarnings("unchecked")
         T[] got = (T[]) new Pooled[1];
         returned.waitUntil(() -> (got[0] = tryAlloc()) != null);

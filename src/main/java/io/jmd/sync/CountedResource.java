@@ -51,8 +51,12 @@ public final class CountedResource implements Waitable {
 
     /** Takes {@code n} units, waiting until they are released. */
     public void acquire(long n) {
-        // Through the queue even when free: the checker runs on every blocking call.
-        queue.await(() -> tryAcquire(n), this);
+        // The checker runs on every blocking call, even when units are free (might-sleep).
+        JmdThread me = queue.scheduler().current();
+        queue.scheduler().checker().beforeBlock(me, this, false);
+        if (!tryAcquire(n)) {
+            queue.awaitChecked(me, () -> tryAcquire(n), Long.MAX_VALUE, this);
+        }
     }
 
     /** Takes {@code n} units, waiting at most {@code timeoutNanos}; returns true if taken. */

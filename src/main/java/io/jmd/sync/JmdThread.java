@@ -81,12 +81,15 @@ public final class JmdThread {
 
     /** Records that this thread took (+1) or gave up (-1) an item of {@code pool}. */
     public void adjustHeldItems(Object pool, int delta) {
-        int[] n = heldPoolItems.computeIfAbsent(pool, k -> new int[1]);
+        int[] n = heldPoolItems.get(pool);
+        if (n == null) {
+            n = new int[1];
+            heldPoolItems.put(pool, n);
+        }
         n[0] += delta;
         assert n[0] >= 0 : "negative held count for " + pool + " on " + name;
-        if (n[0] == 0) {
-            heldPoolItems.remove(pool);
-        }
+        // Zero entries stay: one per pool this thread ever used (a handful), and removing and
+        // re-adding one on every allocation was a measurable cost on the I/O path.
     }
 
     public boolean inAtomic() {

@@ -18,6 +18,13 @@ public final class WaitQueue implements Waitable {
     private final String name;
     private final Supplier<List<JmdThread>> providers;
     private final List<JmdThread> waiters = new ArrayList<>(4); // guarded by itself
+    /**
+     * Threads registered in {@code waiters} (or about to re-check after registering). Volatile, so
+     * that a waker can skip the monitor when nobody waits: a waiter increments it before it
+     * re-checks its condition, a waker changes the state before it reads this count; with both
+     * sides volatile (sequentially consistent) one of them sees the other, and no wake-up is lost.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
 
     public WaitQueue(Scheduler scheduler, String name) {
         this(scheduler, name, List::of);
@@ -104,6 +111,7 @@ public final class WaitQueue implements Waitable {
             return true;
         }
         try {
+            waiting.incrementAndGet();
             while (true) {
                 synchronized (waiters) {
                     waiters.add(me);
@@ -122,6 +130,7 @@ public final class WaitQueue implements Waitable {
                 }
             }
         } finally {
+            waiting.decrementAndGet();
             me.waitingOn = null;
             synchronized (waiters) {
                 waiters.remove(me);
@@ -147,6 +156,9 @@ public final class WaitQueue implements Waitable {
      * workers do).
      */
     public void wakeOne() {
+        if (waiting.get() == 0) {
+            return;
+        }
         JmdThread t;
         synchronized (waiters) {
             if (waiters.isEmpty()) {
@@ -159,6 +171,9 @@ public final class WaitQueue implements Waitable {
 
     /** Wakes every waiter; each re-checks its condition. */
     public void wakeAll() {
+        if (waiting.get() == 0) {
+            return; // nobody waits: no monitor on the hot path (releases, completions)
+        }
         JmdThread[] toWake;
         synchronized (waiters) {
             if (waiters.isEmpty()) {
