@@ -258,6 +258,8 @@ public final class MdArray implements BlockDevice {
      */
     private void writeSuperblocks() {
         while (true) {
+            // Faulty before the roles are computed: this write records them (see Member#isFaultRecorded).
+            List<Member> faulty = members.stream().filter(m -> m.state() == MemberState.FAULTY).toList();
             Superblock1 next = nextArraySuperblock();
             boolean again = false;
             int written = 0;
@@ -276,6 +278,9 @@ public final class MdArray implements BlockDevice {
                 }
             }
             arraySuperblock = next;
+            if (written > 0) {
+                faulty.forEach(Member::markFaultRecorded);
+            }
             if (!again || written == 0) {
                 return;
             }

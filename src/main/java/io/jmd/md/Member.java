@@ -25,6 +25,8 @@ public final class Member {
     private final int slot;
     private final long dataOffsetBytes;
     private volatile Superblock1 superblock;
+    /** A superblock recording this member as faulty is on disk (set by the superblock writer). */
+    private volatile boolean faultRecorded;
 
     /** Member I/O in flight, for read balancing. */
     final AtomicInteger pending = new AtomicInteger();
@@ -81,6 +83,21 @@ public final class Member {
                 return true;
             }
         }
+    }
+
+    /**
+     * Whether the survivors' superblocks on disk already record this member as faulty. Until then a
+     * write that skipped it must not be acknowledged: after a crash the member could come back
+     * with equal events, be taken as in sync, and be the resync source (md_error's
+     * MD_SB_CHANGE_PENDING holds writes likewise).
+     */
+    public boolean isFaultRecorded() {
+        return faultRecorded;
+    }
+
+    void markFaultRecorded() {
+        assert state.get() == MemberState.FAULTY : path + ": recorded as faulty while " + state.get();
+        faultRecorded = true;
     }
 
     public long dataOffsetBytes() {

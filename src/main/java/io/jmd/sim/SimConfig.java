@@ -15,10 +15,14 @@ import java.util.SplittableRandom;
  * @param crashPerPhase      chance that a phase of the workload ends in a crash (mid-flight)
  * @param restartPerPhase    chance that a phase without a crash ends in a clean stop and reassembly
  * @param yieldProbability   the scheduler's preemption chance at unpark, start and non-waiting park
+ * @param crashAfterFailure  chance that power fails within 3 ms of a member failure (a shared supply):
+ *                           the window where the failure is not yet recorded on the survivors
+ * @param healPerRestart     chance that a failed disk is back at the next assembly (a cable, a reset)
  * @param faults             the storage fault model
  */
 public record SimConfig(long seed, long ops, int members, long diskBytes, int clients, long budgetBytes,
-                        double crashPerPhase, double restartPerPhase, double yieldProbability, FaultModel faults) {
+                        double crashPerPhase, double restartPerPhase, double yieldProbability, double crashAfterFailure,
+                        double healPerRestart, FaultModel faults) {
     /** Mixes the seed so that neighbouring seeds draw unrelated configurations. */
     static long mix(long seed, long salt) {
         long z = seed + salt * 0x9E3779B97F4A7C15L;
@@ -40,8 +44,10 @@ public record SimConfig(long seed, long ops, int members, long diskBytes, int cl
         double crash = r.nextInt(4) == 0 ? 0 : 0.1 + r.nextDouble() * 0.4;
         double restart = r.nextDouble() * 0.3;
         double yield = r.nextInt(3) == 0 ? 0 : r.nextDouble() * 0.5;
+        double crashAfterFailure = r.nextInt(3) == 0 ? 1 : r.nextDouble() * 0.5;
+        double heal = r.nextInt(3) == 0 ? 1 : r.nextDouble();
         return new SimConfig(seed, ops, members, diskBytes, clients, budgetBytes, crash, restart, yield,
-            FaultModel.random(r));
+            crashAfterFailure, heal, FaultModel.random(r));
     }
 
     /** The one-line command that replays this run. */
@@ -54,6 +60,7 @@ public record SimConfig(long seed, long ops, int members, long diskBytes, int cl
         return "seed " + seed + ": " + ops + " ops, raid1 x" + members + " of " + (diskBytes >> 20) + " MiB, " + clients
             + " clients, budget " + (budgetBytes >> 10) + " KiB, crash/phase " + String.format("%.2f", crashPerPhase)
             + ", restart/phase " + String.format("%.2f", restartPerPhase) + ", yield " + String.format("%.2f", yieldProbability)
+            + ", crash after failure " + String.format("%.2f", crashAfterFailure) + ", heal " + String.format("%.2f", healPerRestart)
             + "; " + faults;
     }
 }

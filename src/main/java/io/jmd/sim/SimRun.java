@@ -67,6 +67,8 @@ public final class SimRun {
         public long tornSuperblocksLeftOut;
         public long budgetWaits;
         public long sectorsVerified;
+        /** Wrong reads explained by a misdirected write (RAID1 cannot detect those: no checksums). */
+        public long misdirectedReads;
 
         public long ops() {
             return reads + writes + flushes + trims;
@@ -77,7 +79,7 @@ public final class SimRun {
             return ops() + " ops (" + reads + " reads, " + writes + " writes, " + flushes + " flushes, " + trims + " trims), "
                 + crashes + " crashes, " + restarts + " restarts, " + memberFailures + " member failures, " + latentErrors
                 + " latent sector errors, " + readErrorsExcused + " read errors within tolerance, " + sectorsVerified
-                + " sectors verified";
+                + " sectors verified" + (misdirectedReads == 0 ? "" : ", " + misdirectedReads + " misdirected reads");
         }
     }
 
@@ -96,6 +98,8 @@ public final class SimRun {
     private long opsStarted;
     private long phaseEnd;
     private int clientsRunning;
+    /** The driver crashes at its next step (after a member failure). */
+    private boolean crashSoon;
     private final List<JmdThread> clients = new ArrayList<>();
 
     private SimRun(SimConfig config, SimTrace trace) {
@@ -214,6 +218,12 @@ public final class SimRun {
         long crashAt = crash ? opsStarted + random.nextLong(n) : Long.MAX_VALUE;
         startClients();
         while (clientsRunning > 0 && sim.failure() == null) {
+            if (crashSoon) {
+                sleep(random.nextLong(3_000_000));
+                crashSoon = false;
+                crash();
+                return;
+            }
             sleep(10_000 + random.nextLong(5_000_000));
             injectFaults();
             if (opsStarted >= crashAt) {
@@ -221,6 +231,7 @@ public final class SimRun {
                 return;
             }
         }
+        crashSoon = false;
         for (JmdThread c : clients) {
             sim.join(c);
         }
@@ -339,12 +350,15 @@ public final class SimRun {
         d.fail();
         stats.memberFailures++;
         log("member " + d.name() + " fails");
+        // Power often fails with a disk (a shared supply, a controller): crash while the failure is
+        // being recorded, the window where acknowledged writes depend on that record.
+        crashSoon = random.nextDouble() < config.crashAfterFailure();
     }
 
-    /** Failed disks come back (a cable, a power cycle) with their stale content, half the time. */
+    /** Failed disks come back (a cable, a power cycle) with their stale content, sometimes. */
     private void healSome() {
         for (SimDisk d : disks.values()) {
-            if (d.isFailed() && random.nextBoolean()) {
+            if (d.isFailed() && random.nextDouble() < config.healPerRestart()) {
                 d.heal();
                 log(d.name() + " is back");
             }
@@ -365,6 +379,9 @@ public final class SimRun {
         healSome();
         newEnv();
         boot();
+        if (random.nextBoolean()) {
+            verifyAll(); // what the crash left, read back at once (pins every sector)
+        }
     }
 
     private int inFlightWrites() {
@@ -458,6 +475,17 @@ public final class SimRun {
             }
         }
         return true;
+    }
+
+    /** Whether a misdirected write touched array sector {@code sector} on some member. */
+    boolean misdirectExplains(int sector) {
+        long off = dataOffsetBytes + (long) sector * 512;
+        for (SimDisk d : disks.values()) {
+            if (d.misdirectedIn(off, 512)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether every member the array writes to has failed (then write errors are expected). */

@@ -23,7 +23,9 @@ public final class DependencyChecker {
         /** Throw {@link DependencyViolation} in the offending thread (tests). */
         THROW,
         /** Record and report, then let the operation go on (production: never worse than before). */
-        REPORT
+        REPORT,
+        /** Check nothing: only to measure what the checks cost (the simulator's overhead benchmark). */
+        OFF
     }
 
     private final Mode mode;
@@ -47,6 +49,9 @@ public final class DependencyChecker {
 
     /** Checks before a thread starts another thread (seeds 000, 003). */
     public void beforeStart(JmdThread starter, String newThreadName) {
+        if (mode == Mode.OFF) {
+            return;
+        }
         if (starter.has(ThreadRole.IO_PROGRESS)) {
             violation(DependencyViolation.Rule.START_FROM_IO_THREAD,
                 "thread " + starter.name() + " (I/O progress depends on it) starts thread " + newThreadName
@@ -61,6 +66,9 @@ public final class DependencyChecker {
      * where the resource happened to be free.
      */
     public void beforeBlock(JmdThread me, Waitable on, boolean outside) {
+        if (mode == Mode.OFF) {
+            return;
+        }
         if (me.inAtomic()) {
             violation(DependencyViolation.Rule.BLOCK_IN_ATOMIC,
                 "thread " + me.name() + " blocks on " + on.waitName() + " inside a must-not-block section"
@@ -78,6 +86,9 @@ public final class DependencyChecker {
      * buffer cache), on every such call as {@link #beforeBlock}.
      */
     public void beforeUnreservedMemoryWait(JmdThread me, Waitable on) {
+        if (mode == Mode.OFF) {
+            return;
+        }
         if (me.has(ThreadRole.IO_PROGRESS)) {
             violation(DependencyViolation.Rule.UNRESERVED_WAIT_ON_IO_THREAD,
                 "thread " + me.name() + " (I/O progress depends on it) waits for " + on.waitName()
@@ -92,6 +103,9 @@ public final class DependencyChecker {
      * this pool a thread may hold while blocking for another (0 unless the pool's reserve proves more).
      */
     public void beforePoolWait(JmdThread me, Object pool, String poolName, JmdThread refiller, int holdAllowance) {
+        if (mode == Mode.OFF) {
+            return;
+        }
         if (refiller != null && refiller == me) {
             violation(DependencyViolation.Rule.SELF_REFILL_WAIT,
                 "thread " + me.name() + " blocks on pool " + poolName + " that only it refills;"
@@ -111,6 +125,9 @@ public final class DependencyChecker {
      * cycle (lockdep likewise adds no dependency for a trylock); locks taken while holding it do.
      */
     public void onLockAcquired(JmdThread me, Mutex lock) {
+        if (mode == Mode.OFF) {
+            return;
+        }
         String acquired = lock.waitName();
         for (Mutex held : me.heldLocks) {
             String heldName = held.waitName();

@@ -87,6 +87,49 @@ final class SimFoundBugsTest {
     }
 
     /**
+     * Found by the simulator (crash right after a member failure, the failed disk back at the next
+     * assembly): a write that skipped a member already marked faulty was acknowledged before the
+     * superblock recording the failure was on disk. After a crash the member came back with equal
+     * events, was taken as in sync and could be the resync source: acknowledged, even FUA, writes
+     * were lost. Such a write now ends only once the failure is recorded.
+     */
+    @Test
+    void writeSkippingAnUnrecordedFailedMemberWaitsForTheRecord() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b");
+            disks.createRaid1("a", "b");
+            try (MdArray array = disks.assemble(false, "a", "b")) {
+                Buffer buf = env.buffers().allocate(4096);
+                buf.segment().fill((byte) 3);
+                assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), 0)); // array dirty now
+                long dataOffset = array.members().get(0).dataOffsetBytes();
+                disks.holdFrom = 0;
+                disks.holdTo = dataOffset; // superblock writes take 400 ms to land
+                disks.holdNanos = 400_000_000L;
+                disks.faults("a").failDevice();
+                AtomicInteger ended = new AtomicInteger();
+                Thread first = Thread.ofPlatform().start(() -> {
+                    SyncIo.write(env.scheduler(), array, 8192, buf.segment(), 0); // fails on a: a is marked faulty
+                    ended.incrementAndGet();
+                });
+                Thread.sleep(50);
+                Thread second = Thread.ofPlatform().start(() -> {
+                    SyncIo.write(env.scheduler(), array, 1 << 20, buf.segment(), Bio.FUA); // skips a
+                    ended.incrementAndGet();
+                });
+                Thread.sleep(150);
+                assertEquals(0, ended.get(), "a write ended before the failure of a was recorded");
+                first.join();
+                second.join();
+                assertEquals(2, ended.get());
+                disks.holdNanos = 0;
+                buf.release();
+            }
+        }
+    }
+
+    /**
      * Found by {@code jmd sim --seed 2 --ops 500}: the offline resync read only the first member; a
      * latent sector error there failed the resync and so the whole assembly, although the other
      * member held the data. Now the window comes from a member that can read it (sector by sector

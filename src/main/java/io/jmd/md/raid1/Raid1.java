@@ -118,7 +118,13 @@ public final class Raid1 implements Personality {
 
     private void submitFanOut(R1Request r) {
         for (Member m : slots) {
-            if (m == null || m.state() == MemberState.FAULTY) {
+            if (m == null) {
+                continue;
+            }
+            if (m.state() == MemberState.FAULTY) {
+                if (!m.isFaultRecorded()) {
+                    r.memberFailed = true; // it misses this write: end only once its failure is on disk
+                }
                 continue;
             }
             MemberIo io = memberIos.alloc();
