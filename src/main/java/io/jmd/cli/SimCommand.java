@@ -38,6 +38,9 @@ public final class SimCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws CliException {
+        // The engine's assertions are part of what a simulated run checks; classes load lazily, so
+        // this reaches every engine class the run uses (the launcher runs without -ea).
+        SimCommand.class.getClassLoader().setPackageAssertionStatus("io.jmd", true);
         PrintWriter out = spec.commandLine().getOut();
         if ((seed == null) == (seeds == null)) {
             throw new CliException("give exactly one of --seed N and --seeds A..B", 2);

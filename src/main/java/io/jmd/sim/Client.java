@@ -61,11 +61,14 @@ final class Client {
     void read(int first, int count) {
         Buffer buf = run.env().buffers().allocate((long) count * 512);
         try {
+            boolean excusedAtSubmit = run.readErrorExcused(first, count);
+            Oracle.Read window = run.oracle().beginRead(first, count);
             int st = submit(Bio.Op.READ, first, count, buf, 0);
+            window.end();
             if (st == Errno.OK) {
                 for (int i = 0; i < count; i++) {
                     long v = Oracle.decode(buf.segment(), 512L * i, first + i);
-                    String bad = run.oracle().check(first + i, v);
+                    String bad = window.check(first + i, v);
                     if (bad != null && run.misdirectExplains(first + i)) {
                         run.stats().misdirectedReads++; // RAID1 keeps no checksum: beyond what it can detect
                         continue;
@@ -77,7 +80,7 @@ final class Client {
                     }
                 }
                 run.stats().sectorsVerified += count;
-            } else if (run.readErrorExcused(first, count)) {
+            } else if (excusedAtSubmit || run.readErrorExcused(first, count)) {
                 run.stats().readErrorsExcused++;
             } else {
                 run.sim().fail("safety: read of sectors " + first + "+" + count + " failed with " + Errno.name(st)

@@ -21,7 +21,9 @@ import java.util.BitSet;
  *   failure:     readable += {v}; durable += {v}
  *   flush ack:   for sectors acknowledged before the flush was submitted: durable = readable
  *   crash:       readable = durable = durable + inFlight
- *   read:        value must be in readable + inFlight; if several were possible, it pins readable
+ *   read:        value must be in what readable + inFlight held at any time while the read was in
+ *                flight (its {@link Read} window); if several were possible and nothing overlapped,
+ *                it pins readable
  * </pre>
  * The workload never has two writes (or trims) in flight on one sector: concurrent overlapping
  * writes have no defined result on a mirror (md does not order them either).
@@ -38,6 +40,55 @@ final class Oracle {
     private final long[] ackSeq;
     private final BitSet unflushed = new BitSet();
     private long seq;
+    /** Reads in flight: every write or trim begun meanwhile widens what they may return. */
+    private final java.util.List<Read> reads = new java.util.ArrayList<>();
+
+    /** A read in flight over [first, first+count): the values each sector could show meanwhile. */
+    final class Read {
+        final int first;
+        final int count;
+        final long[][] seen;
+
+        Read(int first, int count) {
+            this.first = first;
+            this.count = count;
+            this.seen = new long[count][];
+            for (int i = 0; i < count; i++) {
+                int s = first + i;
+                seen[i] = inFlight[s] == NONE ? readable[s] : with(readable[s], inFlight[s]);
+            }
+        }
+
+        /**
+         * Checks sector {@code s}'s value as read; null if allowed, else what was. Ends nothing:
+         * call {@link #end} once every sector was checked.
+         */
+        String check(int s, long value) {
+            int i = s - first;
+            long[] now = readable[s];
+            long f = inFlight[s];
+            boolean overlapped = seen[i] != readable[s] || f != NONE;
+            if (contains(seen[i], value) || contains(now, value) || (f != NONE && f == value)) {
+                if (!overlapped && now.length > 1) {
+                    readable[s] = new long[] {value};
+                }
+                return null;
+            }
+            return "sector " + s + " read " + name(value) + ", allowed " + names(seen[i]) + " when the read began, "
+                + names(now) + (f == NONE ? "" : " or in-flight " + name(f)) + " when it ended";
+        }
+
+        void end() {
+            reads.remove(this);
+        }
+    }
+
+    /** A read of the range begins. */
+    Read beginRead(int first, int count) {
+        Read r = new Read(first, count);
+        reads.add(r);
+        return r;
+    }
 
     Oracle(int sectors) {
         this.sectors = sectors;
@@ -71,6 +122,11 @@ final class Oracle {
         for (int s = first; s < first + count; s++) {
             assert inFlight[s] == NONE : "overlapping writes on sector " + s;
             inFlight[s] = value;
+        }
+        for (Read r : reads) {
+            for (int s = Math.max(first, r.first); s < Math.min(first + count, r.first + r.count); s++) {
+                r.seen[s - r.first] = with(r.seen[s - r.first], value);
+            }
         }
     }
 
@@ -119,22 +175,7 @@ final class Oracle {
             inFlight[s] = NONE;
         }
         unflushed.clear();
-    }
-
-    /**
-     * Checks a read of sector {@code s} that returned {@code value}; null if allowed, else what was
-     * allowed. Pins the sector when several values were possible.
-     */
-    String check(int s, long value) {
-        long[] r = readable[s];
-        long f = inFlight[s];
-        if (contains(r, value) || (f != NONE && f == value)) {
-            if (r.length > 1 && f == NONE) {
-                readable[s] = new long[] {value};
-            }
-            return null;
-        }
-        return "sector " + s + " read " + name(value) + ", allowed " + names(r) + (f == NONE ? "" : " or in-flight " + name(f));
+        reads.clear();
     }
 
     /** Values sector {@code s} must hold durably for no flushed write to be lost (diagnostics). */

@@ -462,19 +462,26 @@ public final class SimRun {
     }
 
     /**
-     * Whether a read error on array sectors [first, first+count) is within RAID1's tolerance: every
-     * member that could serve them is failed or has a latent error there.
+     * Whether a read error on array sectors [first, first+count) is within RAID1's tolerance: some
+     * sector of the range is unreadable on every in-sync member (failed, or a latent error there).
+     * The client asks when it submits and when the read ends: a write may repair a sector between.
      */
     boolean readErrorExcused(int first, int count) {
-        long off = dataOffsetBytes + (long) first * 512;
-        long len = (long) count * 512;
-        for (var m : array.members()) {
-            SimDisk d = disks.get(m.path());
-            if (m.isInSync() && !d.isFailed() && !d.hasLatent(off, len)) {
-                return false;
+        for (int s = first; s < first + count; s++) {
+            long off = dataOffsetBytes + (long) s * 512;
+            boolean readable = false;
+            for (var m : array.members()) {
+                SimDisk d = disks.get(m.path());
+                if (m.isInSync() && !d.isFailed() && !d.hasLatent(off, 512)) {
+                    readable = true;
+                    break;
+                }
+            }
+            if (!readable) {
+                return true;
             }
         }
-        return true;
+        return false;
     }
 
     /** Whether a misdirected write touched array sector {@code sector} on some member. */
