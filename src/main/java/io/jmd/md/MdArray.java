@@ -4,6 +4,7 @@ import io.jmd.Env;
 import io.jmd.block.Bio;
 import io.jmd.block.BlockDevice;
 import io.jmd.block.Errno;
+import io.jmd.block.SyncIo;
 import io.jmd.mem.Buffer;
 import io.jmd.md.format.DevRole;
 import io.jmd.md.format.MdTime;
@@ -258,6 +259,9 @@ public final class MdArray implements BlockDevice {
      */
     private void writeSuperblocks() {
         while (true) {
+            if (writeState.isClean()) {
+                flushMembers();
+            }
             // Faulty before the roles are computed: this write records them (see Member#isFaultRecorded).
             List<Member> faulty = members.stream().filter(m -> m.state() == MemberState.FAULTY).toList();
             Superblock1 next = nextArraySuperblock();
@@ -283,6 +287,22 @@ public final class MdArray implements BlockDevice {
             }
             if (!again || written == 0) {
                 return;
+            }
+        }
+    }
+
+    /**
+     * Flushes every working member before a "clean" superblock is written to any of them. Each
+     * superblock write flushes its own member first, but a clean superblock on one member while
+     * another's last writes are still in its cache says "mirrors agree" when a crash may make them
+     * differ: the next assembly would take it as freshest and skip the resync (found by
+     * {@code jmd sim --seed 741 --ops 10000}; md avoids it by rolling events back on a clean
+     * transition, so that a member that missed it looks newer). A member whose flush fails is failed.
+     */
+    private void flushMembers() {
+        for (Member m : members) {
+            if (m.state() != MemberState.FAULTY && SyncIo.flush(env.scheduler(), m.device()) != Errno.OK) {
+                memberError(m);
             }
         }
     }

@@ -164,6 +164,49 @@ final class SimFoundBugsTest {
     }
 
     /**
+     * Found by {@code jmd sim --seed 741 --ops 10000}: marking the array clean wrote "flush, clean
+     * superblock" member by member, so a crash could leave the first member saying clean (and being
+     * freshest) while the second's last writes were still in its volatile cache and were lost: the
+     * next assembly skipped the resync and the mirrors differed. Now every member is flushed before
+     * a clean superblock reaches any of them.
+     */
+    @Test
+    void everyMemberIsFlushedBeforeAnyCleanSuperblock() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b");
+            disks.createRaid1("a", "b");
+            java.util.List<String> log = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            io.jmd.block.DeviceOpener logging = (name, ro) -> new Disks.KeepOpen(disks.opener().open(name, ro)) {
+                @Override
+                public void submit(Bio bio) {
+                    log.add(name + " " + bio.op + " " + bio.offsetBytes + (bio.fua() ? " FUA" : ""));
+                    next.submit(bio);
+                }
+            };
+            long dataOffset;
+            try (MdArray array = Assembler.assemble(env, logging, java.util.List.of("a", "b"), Assembler.Options.DEFAULT)) {
+                dataOffset = array.members().get(0).dataOffsetBytes();
+                Buffer buf = env.buffers().allocate(4096);
+                assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), 0));
+                buf.release();
+                log.clear();
+            } // close marks the array clean
+            int firstSuperblock = -1;
+            for (int i = 0; i < log.size() && firstSuperblock < 0; i++) {
+                String[] f = log.get(i).split(" ");
+                if (f[1].equals("WRITE") && Long.parseLong(f[2]) < dataOffset) {
+                    firstSuperblock = i;
+                }
+            }
+            assertTrue(firstSuperblock > 0, "a clean superblock was written: " + log);
+            java.util.List<String> before = log.subList(0, firstSuperblock);
+            assertTrue(before.contains("a FLUSH 0") && before.contains("b FLUSH 0"),
+                "both members flushed before the first clean superblock: " + log);
+        }
+    }
+
+    /**
      * Found by {@code jmd sim --seed 2 --ops 500}: the offline resync read only the first member; a
      * latent sector error there failed the resync and so the whole assembly, although the other
      * member held the data. Now the window comes from a member that can read it (sector by sector
