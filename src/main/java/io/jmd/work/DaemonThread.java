@@ -72,7 +72,7 @@ public final class DaemonThread implements AutoCloseable {
                 continue; // only the timeout changed: wait again with the new one
             }
             wakeupFlag.set(false);
-            handler.run();
+            Survive.run(name, handler);
         }
     }
 

@@ -55,7 +55,7 @@ public final class Timer implements AutoCloseable {
             long now = scheduler.clock().nanoTime();
             if (first != null && first.getKey().deadlineNanos() - now <= 0) {
                 if (tasks.remove(first.getKey(), first.getValue())) {
-                    first.getValue().run();
+                    Survive.run("timer", first.getValue());
                 }
                 continue;
             }

@@ -68,7 +68,7 @@ public final class WorkQueue implements AutoCloseable {
             }
             w.pending.set(false);
             try {
-                w.body.run();
+                Survive.run(name + ": " + w.name, w.body);
             } finally {
                 doneCount.incrementAndGet();
                 idle.wakeAll();

@@ -118,7 +118,7 @@ public final class WorkerPool implements AutoCloseable {
                 Runnable t = tasks.poll();
                 if (t != null) {
                     queued.decrementAndGet();
-                    t.run();
+                    Survive.run(name, t);
                     continue;
                 }
                 if (stopping) {
