@@ -17,10 +17,14 @@ import java.util.SplittableRandom;
  * @param latentPerOp           chance, per workload operation, of a new latent sector error
  * @param memberFailurePerOp    chance, per workload operation, that a member fails whole
  * @param misdirectProbability  chance that a data write lands on another sector (0: RAID1 runs)
+ * @param completeOnWorkers     completions run on the Env's I/O worker pool (as a real device's
+ *                              blocking syscalls do, workers started on demand by the thread
+ *                              starter) instead of on the timer thread that fires them
  */
 public record FaultModel(int queueDepth, long readLatencyMinNanos, long readLatencyMeanNanos,
                          long writeLatencyMinNanos, long writeLatencyMeanNanos, double slowProbability,
-                         double latentPerOp, double memberFailurePerOp, double misdirectProbability) {
+                         double latentPerOp, double memberFailurePerOp, double misdirectProbability,
+                         boolean completeOnWorkers) {
     public FaultModel {
         if (queueDepth < 1) {
             throw new IllegalArgumentException("queue depth must be >= 1");
@@ -32,7 +36,7 @@ public record FaultModel(int queueDepth, long readLatencyMinNanos, long readLate
 
     /** No faults, fixed small latencies: for scenario tests. */
     public static FaultModel quiet() {
-        return new FaultModel(16, 50_000, 100_000, 50_000, 200_000, 0, 0, 0, 0);
+        return new FaultModel(16, 50_000, 100_000, 50_000, 200_000, 0, 0, 0, 0, false);
     }
 
     /** A model drawn for one seed. */
@@ -43,7 +47,7 @@ public record FaultModel(int queueDepth, long readLatencyMinNanos, long readLate
         return new FaultModel(depths[r.nextInt(depths.length)], readMin, readMin + r.nextLong(2_000_000),
             writeMin, writeMin + r.nextLong(4_000_000), r.nextInt(4) == 0 ? 0.01 : 0,
             r.nextInt(3) == 0 ? 0 : 0.002 + r.nextDouble() * 0.01,
-            r.nextInt(2) == 0 ? 0 : 0.0005 + r.nextDouble() * 0.002, 0);
+            r.nextInt(2) == 0 ? 0 : 0.0005 + r.nextDouble() * 0.002, 0, r.nextBoolean());
     }
 
     /** Draws a latency for {@code op}: min + exponential(mean - min), sometimes 20 times slower. */
@@ -65,8 +69,8 @@ public record FaultModel(int queueDepth, long readLatencyMinNanos, long readLate
     @Override
     public String toString() {
         return String.format("queue depth %d, read %d+%dus, write %d+%dus, slow %.3f, latent/op %.4f, member failure/op %.4f,"
-                + " misdirect %.4f", queueDepth, readLatencyMinNanos / 1000, (readLatencyMeanNanos - readLatencyMinNanos) / 1000,
+                + " misdirect %.4f%s", queueDepth, readLatencyMinNanos / 1000, (readLatencyMeanNanos - readLatencyMinNanos) / 1000,
             writeLatencyMinNanos / 1000, (writeLatencyMeanNanos - writeLatencyMinNanos) / 1000, slowProbability, latentPerOp,
-            memberFailurePerOp, misdirectProbability);
+            memberFailurePerOp, misdirectProbability, completeOnWorkers ? ", completions on I/O workers" : "");
     }
 }

@@ -89,7 +89,11 @@ public final class SimDevice implements BlockDevice {
         }
         long latency = faults.latencyNanos(bio.op, random);
         SimDisk.Pending p = pending;
-        env.timer().schedule(latency, () -> complete(bio, p));
+        if (faults.completeOnWorkers()) {
+            env.timer().schedule(latency, () -> env.ioWorkers().execute(() -> complete(bio, p)));
+        } else {
+            env.timer().schedule(latency, () -> complete(bio, p));
+        }
     }
 
     /** On the timer thread: the disk performs the bio, then its callback runs. */

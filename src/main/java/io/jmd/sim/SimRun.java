@@ -368,6 +368,9 @@ public final class SimRun {
     private void crash() {
         log("crash with " + inFlightWrites() + " writes in flight");
         sim.killAllOthers();
+        // The dead Env's buffer memory is off-heap (shared arenas): give back what its killed
+        // threads released on the way out, or every crash would leak the budget's worth.
+        env.buffers().trim();
         clients.clear();
         clientsRunning = 0;
         checkViolations();
@@ -392,6 +395,7 @@ public final class SimRun {
         array.close();
         env.close();
         env.buffers().assertNoLeaks();
+        env.buffers().trim(); // off-heap: cached slabs live until trimmed
         checkViolations();
     }
 

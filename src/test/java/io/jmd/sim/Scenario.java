@@ -50,6 +50,7 @@ final class Scenario {
             sim.chargeThreadStarts(env.budget(), THREAD_BYTES);
             body.accept(env, sim);
             env.close();
+            env.buffers().trim(); // off-heap memory: cached slabs live until trimmed
         }, 60_000);
         return new Result(o, checker.violations());
     }

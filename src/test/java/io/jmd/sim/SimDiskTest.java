@@ -110,7 +110,8 @@ final class SimDiskTest {
             SimConfig m = new SimConfig(c.seed(), c.ops(), c.members(), c.diskBytes(), c.clients(), c.budgetBytes(),
                 c.crashPerPhase(), c.restartPerPhase(), c.yieldProbability(), c.crashAfterFailure(), c.healPerRestart(),
                 new FaultModel(f.queueDepth(), f.readLatencyMinNanos(), f.readLatencyMeanNanos(), f.writeLatencyMinNanos(),
-                    f.writeLatencyMeanNanos(), f.slowProbability(), f.latentPerOp(), f.memberFailurePerOp(), 0.01));
+                    f.writeLatencyMeanNanos(), f.slowProbability(), f.latentPerOp(), f.memberFailurePerOp(), 0.01,
+                    f.completeOnWorkers()));
             SimRun.Result r = SimRun.run(m);
             assertTrue(r.ok(), r::failure);
             misdirected += r.stats().misdirectedReads;
