@@ -24,13 +24,16 @@ final class AssembleCommand implements Callable<Integer> {
     @Option(names = {"-o", "--readonly"}, description = "start read-only: nothing is written to any member")
     boolean readOnly;
 
+    @Option(names = {"-f", "--force"}, description = "start a dirty degraded raid4/5/6 anyway, marked clean (data corruption possible)")
+    boolean force;
+
     @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "member files or block devices")
     List<String> members;
 
     @Override
     public Integer call() throws Exception {
         try (Env env = CliSupport.env();
-             MdArray array = Assembler.assemble(env, CliSupport.opener(env), members, new Assembler.Options(run, readOnly))) {
+             MdArray array = Assembler.assemble(env, CliSupport.opener(env), members, new Assembler.Options(run, readOnly, force))) {
             for (String note : array.notes()) {
                 System.err.println("jmd: " + note);
             }

@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -32,8 +31,14 @@ final class CreateCommand implements Callable<Integer> {
     /** mdadm adds an internal bitmap by default to redundant arrays of at least 100 GiB. */
     static final long BITMAP_AUTO_THRESHOLD_BYTES = 100L << 30;
 
-    @Option(names = {"-l", "--level"}, required = true, description = "RAID level: 1 (raid1, mirror)")
+    @Option(names = {"-l", "--level"}, required = true,
+        description = "RAID level: linear, 0 (raid0, stripe), 1 (raid1, mirror), 4, 5, 6, 10")
     String level;
+
+    @Option(names = {"-p", "--layout", "--parity"},
+        description = "data layout: raid5/6 left-symmetric (default), ls, la, rs, ra, parity-first, parity-last"
+            + " (raid6 also the -6 and ddf layouts); raid10 n2 (default), f2, o2, nN/fN/oN; raid0 original (default), alternate")
+    String layout;
 
     @Option(names = {"-n", "--raid-devices"}, required = true, description = "number of active devices")
     int raidDevices;
@@ -47,7 +52,7 @@ final class CreateCommand implements Callable<Integer> {
     @Option(names = {"-z", "--size"}, description = "space to use on each member (K default unit; suffixes K M G T)")
     String size;
 
-    @Option(names = {"-c", "--chunk"}, description = "chunk size (K default unit); not used by raid1")
+    @Option(names = {"-c", "--chunk", "--rounding"}, description = "chunk size (K default unit; default 512K); linear: rounding; not used by raid1")
     String chunk;
 
     @Option(names = {"-e", "--metadata"}, defaultValue = "1.2", description = "superblock version: 1.0, 1.1, 1.2 (default)")
@@ -95,9 +100,10 @@ final class CreateCommand implements Callable<Integer> {
                 throw e;
             }
             closeAll(devices);
+            long perDevice = result.arrayBytes() > 0 ? result.arrayBytes() : result.superblock().dataSizeSectors() * 512;
             System.out.printf("jmd: array %s created: %s, %d devices, %s per device, metadata %s%s%n",
                 result.superblock().setName().text(), options.level().mdadmName(), options.raidDisks(),
-                Sizes.human(result.arrayBytes()), metadata, options.internalBitmap() ? ", internal bitmap" : "");
+                Sizes.human(perDevice), metadata, options.internalBitmap() ? ", internal bitmap" : "");
             if (result.needsResync()) {
                 System.out.println("jmd: initial resync (members were not known to agree) ...");
                 try (MdArray a = Assembler.assemble(env, CliSupport.opener(env), members, Assembler.Options.DEFAULT)) {
@@ -109,14 +115,11 @@ final class CreateCommand implements Callable<Integer> {
     }
 
     private CreateOptions options() throws CliException {
-        RaidLevel l = switch (level.toLowerCase(Locale.ROOT)) {
-            case "1", "raid1", "mirror" -> RaidLevel.RAID1;
-            case "0", "raid0", "stripe", "4", "raid4", "5", "raid5", "6", "raid6", "10", "raid10", "linear", "-1" ->
-                throw new CliException("--level=" + level + ": jmd cannot create this level yet (supported: 1)", 2);
-            default -> throw new CliException("--level=" + level + ": not a RAID level (1, raid1, mirror)", 2);
-        };
-        if (raidDevices < 1 || raidDevices > 64) {
-            throw new CliException("--raid-devices=" + raidDevices + ": must be 1..64 for raid1", 2);
+        RaidLevel l = LevelOptions.level(level);
+        int maxDevices = 64; // every level jmd runs tracks its members in a long
+        if (raidDevices < l.minRaidDisks() || raidDevices > maxDevices) {
+            throw new CliException("--raid-devices=" + raidDevices + ": must be " + l.minRaidDisks() + ".." + maxDevices
+                + " for " + l.mdadmName(), 2);
         }
         if (chunk != null && l == RaidLevel.RAID1) {
             throw new CliException("--chunk: raid1 has no chunk size (specifying one is forbidden for this level)", 2);
@@ -135,14 +138,22 @@ final class CreateCommand implements Callable<Integer> {
                 + (members.size() == 1 ? "" : "s") + " given", 2);
         }
         try {
-            return CreateOptions.defaults(l, raidDevices).withLocation(loc).withInternalBitmap(bitmap.equals("internal"));
+            CreateOptions o = CreateOptions.defaults(l, raidDevices).withLayout(LevelOptions.layout(l, layout));
+            if (chunk != null) {
+                o = o.withChunkKib(Math.toIntExact(Sizes.parse(chunk, 1024, "--chunk") / 1024));
+            }
+            boolean bitmapWanted = bitmap.equals("internal");
+            if (bitmapWanted && !l.hasComponentSize()) {
+                throw new CliException("--bitmap=internal: " + l.mdadmName() + " has no redundancy to track", 2);
+            }
+            return o.withLocation(loc).withInternalBitmap(bitmapWanted);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }
     }
 
     private CreateOptions withBitmapChoice(CreateOptions o, List<BlockDevice> devices) {
-        if (!bitmap.equals("auto")) {
+        if (!bitmap.equals("auto") || !o.level().hasComponentSize()) {
             return o;
         }
         long smallest = devices.stream().mapToLong(BlockDevice::sizeBytes).min().orElse(0);

@@ -48,6 +48,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-R", "--run"}, description = "start even if members are missing (degraded)")
     boolean run;
 
+    @Option(names = {"-f", "--force"}, description = "start a dirty degraded raid4/5/6 anyway, marked clean (data corruption possible)")
+    boolean force;
+
     @Option(names = {"-N", "--export-name"}, description = "NBD export name (default: the array's name)")
     String exportName;
 
@@ -68,7 +71,7 @@ final class ServeCommand implements Callable<Integer> {
             List<Serving.Exported> exports = new ArrayList<>();
             try {
                 for (ServeConfig.Entry e : entries) {
-                    MdArray a = Assembler.assemble(env, CliSupport.opener(env), e.members(), new Assembler.Options(e.run(), e.readOnly()));
+                    MdArray a = Assembler.assemble(env, CliSupport.opener(env), e.members(), new Assembler.Options(e.run(), e.readOnly(), force));
                     for (String note : a.notes()) {
                         System.err.println("jmd: " + a.name() + ": " + note);
                     }

@@ -27,9 +27,16 @@ import java.util.List;
  * Nothing is written to any member until every check passed.
  */
 public final class Assembler {
-    /** Assembly options, spelled as mdadm's: --run, --readonly. */
-    public record Options(boolean runDegraded, boolean readOnly) {
+    /**
+     * Assembly options, spelled as mdadm's: --run, --readonly, --force ({@code force}: start a
+     * dirty degraded raid4/5/6 anyway, marked clean, as mdadm --assemble --force does).
+     */
+    public record Options(boolean runDegraded, boolean readOnly, boolean force) {
         public static final Options DEFAULT = new Options(false, false);
+
+        public Options(boolean runDegraded, boolean readOnly) {
+            this(runDegraded, readOnly, false);
+        }
     }
 
     private Assembler() {
@@ -83,10 +90,28 @@ public final class Assembler {
         }
         MdArray array = new MdArray(env, arrayName(fresh), scan.location(), fresh, members, options.readOnly());
         closeLeftOut(scan, members);
-        array.attach(Personalities.forLevel(fresh.raidLevel()).factory());
+        try {
+            array.attach(Personalities.forLevel(fresh.raidLevel()).factory());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // the level refuses what the superblock describes, or the memory budget is too small for it
+            array.abandon();
+            throw new MdException("array " + fresh.setName().text() + ": " + e.getMessage(), e);
+        }
         if (!array.personality().canRun()) {
             array.abandon();
             throw new MdException("array " + fresh.setName().text() + " cannot run with the members present" + explain(leftOut));
+        }
+        if (array.personality().isDirtyDegraded()) {
+            if (!options.force()) {
+                array.abandon();
+                throw new MdException("cannot start dirty degraded array " + fresh.setName().text() + ": it was not shut down"
+                    + " clean and " + (fresh.raidDisks() - present) + " of " + fresh.raidDisks() + " devices are missing, so its"
+                    + " parity may not match its data and the missing data rebuilt from it could be wrong (the kernel refuses"
+                    + " too: \"md/raid:mdX: cannot start dirty degraded array\")" + explain(leftOut)
+                    + "; use --force to start it anyway, marked clean (data corruption possible)");
+            }
+            array.markInSyncBeforeStart();
+            leftOut.add("started a dirty degraded array as clean (--force): data corruption possible");
         }
         if (!options.readOnly() && array.needsResync()) {
             array.resyncBeforeStart();

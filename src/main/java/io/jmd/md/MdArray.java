@@ -375,6 +375,16 @@ public final class MdArray implements BlockDevice {
         writeSuperblocks();
     }
 
+    /**
+     * Declares the array in sync without a resync, before it starts (assembly forced on a dirty
+     * degraded array, as mdadm --assemble --force marks it clean).
+     */
+    void markInSyncBeforeStart() {
+        assert mdThread == null : "md thread already running";
+        resyncDoneSectors = io.jmd.md.format.Superblock1Layout.MAX_SECTOR;
+        writeState.tryMarkClean();
+    }
+
     /** Writes the superblocks once from the calling thread, before the md thread runs. */
     void writeSuperblocksBeforeStart() {
         assert mdThread == null : "md thread already running";

@@ -20,6 +20,12 @@ public final class Personalities {
 
     static {
         register(new Entry(RaidLevel.RAID1, Raid1::new, Raid1.MAX_RAID_DISKS, true));
+        register(new Entry(RaidLevel.LINEAR, io.jmd.md.linear.Linear::new, io.jmd.md.linear.Linear.MAX_RAID_DISKS, true));
+        register(new Entry(RaidLevel.RAID0, io.jmd.md.raid0.Raid0::new, io.jmd.md.raid0.Raid0.MAX_RAID_DISKS, true));
+        register(new Entry(RaidLevel.RAID4, io.jmd.md.raid4.Raid4::new, io.jmd.md.stripe.StripeEngine.MAX_RAID_DISKS, true));
+        register(new Entry(RaidLevel.RAID5, io.jmd.md.raid5.Raid5::new, io.jmd.md.stripe.StripeEngine.MAX_RAID_DISKS, true));
+        register(new Entry(RaidLevel.RAID6, io.jmd.md.raid6.Raid6::new, io.jmd.md.stripe.StripeEngine.MAX_RAID_DISKS, true));
+        register(new Entry(RaidLevel.RAID10, io.jmd.md.raid10.Raid10::new, io.jmd.md.raid10.Raid10.MAX_RAID_DISKS, true));
     }
 
     private Personalities() {

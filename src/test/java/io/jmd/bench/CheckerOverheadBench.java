@@ -25,10 +25,11 @@ import java.util.SplittableRandom;
 
 /**
  * What the dependency checker costs: RAID1 4 KiB random writes through jmd (real threads, members in
- * memory, so that the engine's CPU path is all there is and the checker's share is as large as it
- * gets), alternating rounds with the production checker (REPORT) and with it off, in one run.
+ * memory and inline, so that the engine's CPU path is all there is and the checker's share is as
+ * large as it gets), alternating rounds with the production checker (REPORT) and with it off, in one run.
  * Usage: {@code CheckerOverheadBench [rounds] [writesPerRound] [threads]}. Prints each round and the
- * median overhead.
+ * median overhead, by wall time and by the writer threads' CPU time (steadier on a shared machine:
+ * with members in memory and small member I/O run inline, the writers do nearly all the work).
  */
 public final class CheckerOverheadBench {
     static final long MEMBER_BYTES = 256L << 20;
@@ -36,29 +37,30 @@ public final class CheckerOverheadBench {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
         int writes = args.length > 1 ? Integer.parseInt(args[1]) : 200_000;
-        int threads = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+        int threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         System.out.printf(Locale.ROOT, "checker overhead: RAID1 of 2 memory members, 4 KiB random writes, %d threads,"
             + " %d writes per round, %d rounds each, JDK %s%n", threads, writes, rounds, Runtime.version());
         double[] on = new double[rounds];
         double[] off = new double[rounds];
-        run(DependencyChecker.Mode.REPORT, writes / 4, threads); // warm-up, both paths
+        double[] onCpu = new double[rounds];
+        double[] offCpu = new double[rounds];
+        run(DependencyChecker.Mode.REPORT, writes / 4, threads); // warm-up, both paths (results dropped)
         run(DependencyChecker.Mode.OFF, writes / 4, threads);
         for (int r = 0; r < rounds; r++) {
             boolean onFirst = r % 2 == 0; // alternate the order: no mode always runs on a warmer heap
-            if (onFirst) {
-                on[r] = run(DependencyChecker.Mode.REPORT, writes, threads);
-                off[r] = run(DependencyChecker.Mode.OFF, writes, threads);
-            } else {
-                off[r] = run(DependencyChecker.Mode.OFF, writes, threads);
-                on[r] = run(DependencyChecker.Mode.REPORT, writes, threads);
+            for (int k = 0; k < 2; k++) {
+                boolean checkerOn = (k == 0) == onFirst;
+                double[] wallCpu = run(checkerOn ? DependencyChecker.Mode.REPORT : DependencyChecker.Mode.OFF, writes, threads);
+                (checkerOn ? on : off)[r] = wallCpu[0];
+                (checkerOn ? onCpu : offCpu)[r] = wallCpu[1];
             }
-            System.out.printf(Locale.ROOT, "round %d: checker on %.0f writes/s, off %.0f writes/s, overhead %.2f%%%n", r,
-                on[r], off[r], 100 * (1 - on[r] / off[r]));
+            System.out.printf(Locale.ROOT, "round %d: checker on %.0f writes/s (%.0f per CPU-s), off %.0f (%.0f per CPU-s),"
+                + " overhead %.2f%% wall, %.2f%% CPU%n", r, on[r], onCpu[r], off[r], offCpu[r], 100 * (1 - on[r] / off[r]),
+                100 * (1 - onCpu[r] / offCpu[r]));
         }
-        double mOn = median(on);
-        double mOff = median(off);
-        System.out.printf(Locale.ROOT, "median: checker on %.0f writes/s, off %.0f writes/s, overhead %.2f%%%n", mOn, mOff,
-            100 * (1 - mOn / mOff));
+        System.out.printf(Locale.ROOT, "median: checker on %.0f writes/s, off %.0f writes/s, overhead %.2f%% (wall);"
+            + " %.0f vs %.0f writes per writer CPU-second, overhead %.2f%% (CPU)%n", median(on), median(off),
+            100 * (1 - median(on) / median(off)), median(onCpu), median(offCpu), 100 * (1 - median(onCpu) / median(offCpu)));
     }
 
     static double median(double[] v) {
@@ -67,12 +69,15 @@ public final class CheckerOverheadBench {
         return c[c.length / 2];
     }
 
-    /** One round: a fresh Env, array and members; returns writes per second. */
-    static double run(DependencyChecker.Mode mode, int writes, int threads) throws Exception {
+    /** One round: a fresh Env, array and members; returns {writes per second, writes per writer CPU-second}. */
+    static double[] run(DependencyChecker.Mode mode, int writes, int threads) throws Exception {
         DependencyChecker checker = new DependencyChecker(mode, System.err::println);
         try (Env env = new Env(new RealScheduler(Clock.SYSTEM, checker), new SplittableRandom(1), 1L << 30, false)) {
-            Map<String, MemoryBlockDevice> devs = Map.of("a", new MemoryBlockDevice(env, "a", MEMBER_BYTES),
-                "b", new MemoryBlockDevice(env, "b", MEMBER_BYTES));
+            // Inline members: each write runs start to end on its writer thread, so the writer's CPU
+            // time is the whole cost and the measurement does not depend on hand-offs between threads.
+            Map<String, MemoryBlockDevice> devs = Map.of(
+                "a", new MemoryBlockDevice(env, MemoryBlockDevice.Options.of("a", MEMBER_BYTES).inline(true)),
+                "b", new MemoryBlockDevice(env, MemoryBlockDevice.Options.of("b", MEMBER_BYTES).inline(true)));
             List<BlockDevice> both = List.of(devs.get("a"), devs.get("b"));
             Creator.create(env, both, new Creator.Request(CreateOptions.defaults(RaidLevel.RAID1, 2), Optional.of("bench"),
                 "bench", 0, false, true, false));
@@ -84,12 +89,15 @@ public final class CheckerOverheadBench {
                 }
                 Thread[] ts = new Thread[threads];
                 Throwable[] err = new Throwable[1];
+                long[] cpuNanos = new long[threads];
+                java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
                 long start = System.nanoTime();
                 for (int t = 0; t < threads; t++) {
                     int id = t;
                     ts[t] = Thread.ofPlatform().start(() -> {
                         SplittableRandom rnd = new SplittableRandom(id);
                         Buffer buf = bufs.get(id);
+                        long cpu0 = mx.getCurrentThreadCpuTime();
                         try {
                             for (int i = id; i < writes; i += threads) {
                                 buf.segment().set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, i);
@@ -101,12 +109,14 @@ public final class CheckerOverheadBench {
                         } catch (Throwable e) {
                             err[0] = e;
                         }
+                        cpuNanos[id] = mx.getCurrentThreadCpuTime() - cpu0;
                     });
                 }
                 for (Thread t : ts) {
                     t.join();
                 }
                 double perSecond = writes / ((System.nanoTime() - start) / 1e9);
+                double perCpuSecond = writes / (java.util.Arrays.stream(cpuNanos).sum() / 1e9);
                 if (err[0] != null) {
                     throw new IllegalStateException(err[0]);
                 }
@@ -114,7 +124,7 @@ public final class CheckerOverheadBench {
                 if (!checker.violations().isEmpty()) {
                     throw new IllegalStateException("checker reports: " + checker.violations().get(0));
                 }
-                return perSecond;
+                return new double[] {perSecond, perCpuSecond};
             }
         }
     }

@@ -1,0 +1,176 @@
+package io.jmd.md.stripe;
+
+import io.jmd.Env;
+import io.jmd.block.Bio;
+import io.jmd.block.Errno;
+import io.jmd.block.SyncIo;
+import io.jmd.mem.Buffer;
+import io.jmd.md.MdException;
+import io.jmd.md.Member;
+import io.jmd.sync.Completion;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
+
+/**
+ * Offline parity resync and check of a RAID4/5/6 array: md's resync ("repair") and "check"
+ * actions, run before the array serves I/O (jmd has no online sync thread yet). Window by window,
+ * it reads every member, computes P (and Q) of each row from the data, and compares them with
+ * what the parity members hold; a repair writes the computed parity where it differs.
+ *
+ * <p>Addresses are member bytes: md's recovery_cp counts per-device sectors for these levels.
+ * Windows where every member is a hole are skipped: zero data has zero parity. The mismatch count
+ * is in sectors, in units of 4 KiB pages, as md's mismatch_cnt (STRIPE_SECTORS per stripe).
+ */
+public final class ParityResync {
+    /** Member bytes read per member per step: 1 MiB, or one chunk when chunks are larger. */
+    static final long WINDOW_BYTES = 1 << 20;
+    /** Checkpoint the resync offset in the superblock every 64 MiB of members, so a restart resumes. */
+    static final long CHECKPOINT_BYTES = 64L << 20;
+
+    private ParityResync() {
+    }
+
+    /**
+     * Checks (and with {@code repair}, fixes) parity from member byte {@code fromBytes} to the end.
+     * Returns the mismatched sectors found.
+     */
+    public static long run(Env env, StripeEngine engine, long fromBytes, boolean repair, LongConsumer checkpoint)
+            throws MdException {
+        StripeGeometry g = engine.geometry;
+        long chunk = g.chunkBytes();
+        long window = Math.max(chunk, WINDOW_BYTES / chunk * chunk);
+        int n = g.raidDisks();
+        Buffer[] bufs = new Buffer[n + 2];
+        try {
+            for (int i = 0; i < bufs.length; i++) {
+                bufs[i] = env.buffers().allocate(window);
+            }
+            long mismatches = 0;
+            long lastCheckpoint = fromBytes;
+            long from = fromBytes / chunk * chunk;
+            for (long at = from; at < g.memberBytes(); at += window) {
+                long len = Math.min(window, g.memberBytes() - at);
+                if (!allHoles(engine, at, len)) {
+                    readAll(env, engine, at, len, bufs);
+                    mismatches += checkWindow(env, engine, at, len, bufs, repair);
+                }
+                if (at + len - lastCheckpoint >= CHECKPOINT_BYTES && at + len < g.memberBytes()) {
+                    checkpoint.accept(at + len);
+                    lastCheckpoint = at + len;
+                }
+            }
+            if (repair) {
+                for (int m = 0; m < n; m++) {
+                    check(SyncIo.flush(env.scheduler(), engine.member(m).device()), "flush", engine.member(m), 0);
+                }
+            }
+            return mismatches;
+        } finally {
+            for (Buffer b : bufs) {
+                if (b != null) {
+                    b.release();
+                }
+            }
+        }
+    }
+
+    private static boolean allHoles(StripeEngine engine, long at, long len) {
+        boolean[] holes = {true};
+        for (int m = 0; m < engine.geometry.raidDisks() && holes[0]; m++) {
+            Member member = engine.member(m);
+            member.device().blockStatus(member.dataOffsetBytes() + at, len, (o, l, hole, zero) -> holes[0] &= hole && zero);
+        }
+        return holes[0];
+    }
+
+    /** Reads the window of every member at once, and waits for all of them. */
+    private static void readAll(Env env, StripeEngine engine, long at, long len, Buffer[] bufs) throws MdException {
+        int n = engine.geometry.raidDisks();
+        Completion done = new Completion(env.scheduler(), "parity resync read");
+        AtomicInteger left = new AtomicInteger(n);
+        AtomicInteger firstError = new AtomicInteger();
+        int[] failedMember = {-1};
+        for (int m = 0; m < n; m++) {
+            Member member = engine.member(m);
+            int mm = m;
+            member.device().submit(Bio.read(member.dataOffsetBytes() + at, bufs[m].slice(0, len), null, b -> {
+                if (b.status() != Errno.OK && firstError.compareAndSet(0, b.status())) {
+                    failedMember[0] = mm;
+                }
+                if (left.decrementAndGet() == 0) {
+                    done.complete(0);
+                }
+            }));
+        }
+        done.await();
+        if (firstError.get() != 0) {
+            check(firstError.get(), "read", engine.member(failedMember[0]), at);
+        }
+    }
+
+    /** Compares (and repairs) each row of the window; returns mismatched sectors. */
+    private static long checkWindow(Env env, StripeEngine engine, long at, long len, Buffer[] bufs, boolean repair)
+            throws MdException {
+        StripeGeometry g = engine.geometry;
+        int n = g.raidDisks();
+        long chunk = g.chunkBytes();
+        MemorySegment[] member = new MemorySegment[n];
+        for (int m = 0; m < n; m++) {
+            member[m] = bufs[m].segment();
+        }
+        MemorySegment wantP = bufs[n].segment();
+        MemorySegment wantQ = bufs[n + 1].segment();
+        MemorySegment[] data = new MemorySegment[n];
+        long mismatches = 0;
+        for (long off = 0; off < len; off += chunk) {
+            RowPattern p = g.layout().pattern((at + off) / chunk);
+            java.util.Arrays.fill(data, null);
+            if (p.qd() < 0) {
+                for (int k = 0; k < p.dataMember().length; k++) {
+                    data[k] = member[p.dataMember()[k]];
+                }
+                engine.kernels.xor(wantP, data, p.dataMember().length, off, chunk);
+            } else {
+                for (int k = 0; k < p.dataMember().length; k++) {
+                    int m = p.dataMember()[k];
+                    data[p.slot()[m]] = member[m];
+                }
+                engine.kernels.genSyndrome(data, p.slots(), wantP, wantQ, off, chunk);
+            }
+            mismatches += compare(env, engine, p.pd(), wantP, member[p.pd()], at, off, chunk, repair);
+            if (p.qd() >= 0) {
+                mismatches += compare(env, engine, p.qd(), wantQ, member[p.qd()], at, off, chunk, repair);
+            }
+        }
+        return mismatches;
+    }
+
+    /**
+     * Counts the pages where the parity member differs from the computed parity; with
+     * {@code repair}, writes the computed chunk over it if any did.
+     */
+    private static long compare(Env env, StripeEngine engine, int parityMember, MemorySegment want, MemorySegment have,
+                                long at, long off, long chunk, boolean repair) throws MdException {
+        long sectors = 0;
+        int page = StripeGeometry.PAGE_BYTES;
+        for (long p = off; p < off + chunk; p += page) {
+            if (MemorySegment.mismatch(want, p, p + page, have, p, p + page) >= 0) {
+                sectors += page / 512;
+            }
+        }
+        if (repair && sectors > 0) {
+            Member m = engine.member(parityMember);
+            check(SyncIo.write(env.scheduler(), m.device(), m.dataOffsetBytes() + at + off, want.asSlice(off, chunk), 0),
+                "write parity", m, at + off);
+        }
+        return sectors;
+    }
+
+    private static void check(int st, String what, Member m, long at) throws MdException {
+        if (st != Errno.OK) {
+            throw new MdException("resync: " + what + " failed on " + m.path() + " at member byte " + at + ": " + Errno.name(st));
+        }
+    }
+}

@@ -1,0 +1,519 @@
+package io.jmd.md.stripe;
+
+import io.jmd.block.Bio;
+import io.jmd.block.Errno;
+import io.jmd.md.Member;
+import io.jmd.md.parity.Gf256;
+import io.jmd.md.parity.Parity;
+import io.jmd.md.parity.ParityKernels;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The stripe state machine, md's handle_stripe reduced to one op at a time: runs on the md thread
+ * only, which owns every stripe's pages and masks while the stripe has ops.
+ *
+ * <p>Each stripe serves its ops in arrival order. An op moves through
+ * <pre>
+ *   PLAN     what must be read (pages not up to date), from members that work for this op
+ *   READING  member reads in flight                                   -- then PLAN again
+ *   compute  rebuild missing blocks, merge new data, update parity     (no I/O, no waiting)
+ *   WRITING  member writes in flight                                  -- then done
+ * </pre>
+ * A write chooses as md's handle_stripe_dirtying does: read-modify-write (old data and old parity
+ * of the written pages) if it reads strictly fewer pages than reconstruct-write (the unwritten data
+ * of every touched column); a full-stripe write reads nothing. A plan that needs a block of a
+ * missing member is not possible; if neither is, the surviving members are read and the missing
+ * blocks rebuilt first (degraded write). Reads of a missing (or failing) member rebuild it the
+ * same way. A member I/O error makes the member missing for the rest of the op; writes that fail
+ * fail the member (the request then waits for the superblock), or the op if it cannot be lost.
+ */
+final class StripeMachine {
+    private final StripeEngine engine;
+    private final StripeGeometry geometry;
+    private final ParityKernels kernels;
+    private final int members;
+    private final int dataDisks;
+    private final int maxDegraded;
+
+    // scratch, md thread only
+    private final int[] need;
+    private final int[] rmwNeed;
+    private final int[] rcwNeed;
+    private final long[] lo;
+    private final long[] hi;
+    private final int[] touch;
+    private final int[] full;
+    private final MemorySegment[] sources;
+    private final MemorySegment[] syndrome;
+    /** Counters for tests and reports: which plan writes took (written by the md thread only). */
+    volatile long rmwWrites;
+    volatile long rcwWrites;
+    volatile long degradedWrites;
+
+    StripeMachine(StripeEngine engine) {
+        this.engine = engine;
+        this.geometry = engine.geometry;
+        this.kernels = engine.kernels;
+        this.members = geometry.raidDisks();
+        this.dataDisks = geometry.dataDisks();
+        this.maxDegraded = engine.layout.maxDegraded();
+        this.need = new int[members];
+        this.rmwNeed = new int[members];
+        this.rcwNeed = new int[members];
+        this.lo = new long[dataDisks];
+        this.hi = new long[dataDisks];
+        this.touch = new int[dataDisks];
+        this.full = new int[dataDisks];
+        this.sources = new MemorySegment[members];
+        this.syndrome = new MemorySegment[members];
+    }
+
+    /** Serves the stripe's ops until one waits for I/O or none is left. */
+    void handle(StripeHead sh) {
+        StripeOp op;
+        while ((op = sh.incoming.poll()) != null) {
+            sh.ops.addLast(op);
+        }
+        while (!sh.ops.isEmpty() && sh.ioPending.get() == 0) {
+            op = sh.ops.peekFirst();
+            assert op.stripe == sh : "op on the wrong stripe: " + op;
+            boolean done = op.kind == StripeOp.Kind.WRITE ? stepWrite(sh, op) : stepRead(sh, op);
+            if (!done) {
+                return; // member I/O in flight: its completion queues the stripe again
+            }
+            sh.ops.pollFirst();
+            boolean last = sh.ops.isEmpty();
+            engine.opDone(op);
+            engine.cache.release(sh); // the op's reference; after the last one the stripe may be reused at once
+            if (last) {
+                return;
+            }
+        }
+    }
+
+    // ---- reads ----
+
+    private boolean stepRead(StripeHead sh, StripeOp op) {
+        if (op.phase == StripeOp.Phase.READING) {
+            absorbReads(sh, op);
+        }
+        RowPattern p = sh.pattern;
+        int dm = p.dataMember()[op.dataIndex];
+        long cell = geometry.cellStart(op.key, op.dataIndex);
+        long from = op.fromArray - cell;
+        long to = op.toArray - cell;
+        int pages = StripeGeometry.pageMask(from, to);
+        long failed = engine.failedMembers() | op.badMembers;
+        if ((sh.uptodate[dm] & pages) != pages) {
+            clear(need);
+            if ((failed & (1L << dm)) == 0) {
+                need[dm] = pages & ~sh.uptodate[dm];
+            } else {
+                if (Long.bitCount(failed) > maxDegraded) {
+                    op.status = Errno.EIO; // more members lost than the parity covers
+                    return true;
+                }
+                needSurvivors(sh, pages, failed);
+            }
+            if (issue(sh, op, Bio.Op.READ, 0)) {
+                return false;
+            }
+            rebuild(sh, pages, failed);
+        }
+        Bio parent = op.request.parent;
+        MemorySegment.copy(sh.pages[dm], from, parent.data, op.fromArray - parent.offsetBytes, to - from);
+        return true;
+    }
+
+    // ---- writes ----
+
+    private boolean stepWrite(StripeHead sh, StripeOp op) {
+        if (op.phase == StripeOp.Phase.WRITING) {
+            absorbWrites(sh, op);
+            return true;
+        }
+        if (op.phase == StripeOp.Phase.READING) {
+            absorbReads(sh, op);
+        }
+        RowPattern p = sh.pattern;
+        int cols = ranges(sh, op);
+        long failed = engine.failedMembers() | op.badMembers;
+        if (Long.bitCount(failed) > maxDegraded) {
+            op.status = Errno.EIO;
+            return true;
+        }
+        boolean rmw = plan(sh, p, cols, failed);
+        if (issue(sh, op, Bio.Op.READ, 0)) {
+            return false;
+        }
+        if (!rmw && !allDataUpToDate(sh, p, cols)) {
+            rebuild(sh, cols, failed); // degraded: the missing data comes back from parity first
+            degradedWrites++;
+        }
+        Bio parent = op.request.parent;
+        if (rmw) {
+            readModifyWrite(sh, p, parent);
+            rmwWrites++;
+        } else {
+            reconstructWrite(sh, p, parent, cols);
+            rcwWrites++;
+        }
+        // A member that only failed a read of this op is still written: that rewrites what it could
+        // not read (md's read-error correction); only members that are out of the array are skipped.
+        long gone = engine.failedMembers();
+        clear(need);
+        for (int k = 0; k < dataDisks; k++) {
+            int m = p.dataMember()[k];
+            sh.uptodate[m] |= touch[k];
+            if ((gone & (1L << m)) == 0) {
+                need[m] = touch[k];
+            }
+        }
+        parityPages(sh, p, cols, gone);
+        int flags = parent.fua() ? Bio.FUA : 0;
+        return !issue(sh, op, Bio.Op.WRITE, flags); // done at once if every target is missing
+    }
+
+    /** Fills lo/hi/touch/full per data block from the op's request; returns the touched columns. */
+    private int ranges(StripeHead sh, StripeOp op) {
+        Bio parent = op.request.parent;
+        long start = parent.offsetBytes;
+        long end = start + parent.lengthBytes;
+        int unit = geometry.unitBytes();
+        int cols = 0;
+        for (int k = 0; k < dataDisks; k++) {
+            long cell = geometry.cellStart(op.key, k);
+            lo[k] = Math.max(start, cell) - cell;
+            hi[k] = Math.min(end, cell + unit) - cell;
+            if (lo[k] < hi[k]) {
+                touch[k] = StripeGeometry.pageMask(lo[k], hi[k]);
+                full[k] = StripeGeometry.fullPageMask(lo[k], hi[k]);
+                cols |= touch[k];
+            } else {
+                touch[k] = 0;
+                full[k] = 0;
+            }
+        }
+        assert cols != 0 : "write op touching nothing of its stripe " + op;
+        return cols;
+    }
+
+    /**
+     * Chooses read-modify-write or reconstruct-write and leaves in {@code need} what it must read.
+     * Returns true for read-modify-write. With neither possible (a block of a missing member is
+     * needed and not cached), needs every surviving member's pages of the columns, for a rebuild.
+     */
+    private boolean plan(StripeHead sh, RowPattern p, int cols, long failed) {
+        clear(rmwNeed);
+        clear(rcwNeed);
+        boolean rmwOk = true;
+        boolean rcwOk = true;
+        int rmwCost = 0;
+        int rcwCost = 0;
+        for (int k = 0; k < dataDisks; k++) {
+            int m = p.dataMember()[k];
+            int old = touch[k] & ~sh.uptodate[m];
+            if (old != 0) {
+                rmwOk &= (failed & (1L << m)) == 0;
+                rmwNeed[m] |= old;
+                rmwCost += Integer.bitCount(old);
+            }
+            int other = cols & ~full[k] & ~sh.uptodate[m];
+            if (other != 0) {
+                rcwOk &= (failed & (1L << m)) == 0;
+                rcwNeed[m] |= other;
+                rcwCost += Integer.bitCount(other);
+            }
+        }
+        for (int parity : new int[] {p.pd(), p.qd()}) {
+            if (parity < 0) {
+                continue;
+            }
+            int old = cols & ~sh.uptodate[parity];
+            if (old != 0) {
+                rmwOk &= (failed & (1L << parity)) == 0;
+                rmwNeed[parity] |= old;
+                rmwCost += Integer.bitCount(old);
+            }
+        }
+        if (rmwOk && (!rcwOk || rmwCost < rcwCost)) {
+            System.arraycopy(rmwNeed, 0, need, 0, members);
+            return true;
+        }
+        if (rcwOk) {
+            System.arraycopy(rcwNeed, 0, need, 0, members);
+            return false;
+        }
+        clear(need);
+        needSurvivors(sh, cols, failed);
+        return false;
+    }
+
+    private boolean allDataUpToDate(StripeHead sh, RowPattern p, int cols) {
+        for (int k = 0; k < dataDisks; k++) {
+            int m = p.dataMember()[k];
+            if ((cols & ~full[k] & ~sh.uptodate[m]) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** rmw: parity -= old data, data = new, parity += new data (lib/raid6 xor_syndrome per block). */
+    private void readModifyWrite(StripeHead sh, RowPattern p, Bio parent) {
+        MemorySegment pPage = sh.pages[p.pd()];
+        MemorySegment qPage = p.qd() >= 0 ? sh.pages[p.qd()] : null;
+        for (int k = 0; k < dataDisks; k++) {
+            if (touch[k] == 0) {
+                continue;
+            }
+            int m = p.dataMember()[k];
+            MemorySegment d = sh.pages[m];
+            long len = hi[k] - lo[k];
+            int coefficient = qPage == null ? 0 : Gf256.exp(p.slot()[m]);
+            kernels.xorInto(pPage, d, lo[k], len);
+            if (qPage != null) {
+                kernels.mulXorInto(qPage, d, coefficient, lo[k], len);
+            }
+            copyIn(sh, p, parent, k);
+            kernels.xorInto(pPage, d, lo[k], len);
+            if (qPage != null) {
+                kernels.mulXorInto(qPage, d, coefficient, lo[k], len);
+            }
+        }
+    }
+
+    /** rcw: data = new, then parity from all data of the touched columns. */
+    private void reconstructWrite(StripeHead sh, RowPattern p, Bio parent, int cols) {
+        for (int k = 0; k < dataDisks; k++) {
+            if (touch[k] != 0) {
+                copyIn(sh, p, parent, k);
+            }
+        }
+        forEachRun(cols, (from, len) -> computeParity(sh, p, from, len, true, true));
+    }
+
+    private void copyIn(StripeHead sh, RowPattern p, Bio parent, int k) {
+        MemorySegment d = sh.pages[p.dataMember()[k]];
+        long len = hi[k] - lo[k];
+        if (parent.data == null) {
+            d.asSlice(lo[k], len).fill((byte) 0); // write-zeroes
+        } else {
+            long cell = geometry.cellStart(sh.key, k);
+            MemorySegment.copy(parent.data, cell + lo[k] - parent.offsetBytes, d, lo[k], len);
+        }
+    }
+
+    private void computeParity(StripeHead sh, RowPattern p, long from, long len, boolean wantP, boolean wantQ) {
+        if (p.qd() < 0) {
+            for (int k = 0; k < dataDisks; k++) {
+                sources[k] = sh.pages[p.dataMember()[k]];
+            }
+            kernels.xor(sh.pages[p.pd()], sources, dataDisks, from, len);
+            return;
+        }
+        fillSyndromeSlots(sh, p);
+        kernels.genSyndrome(syndrome, p.slots(), wantP ? sh.pages[p.pd()] : null, wantQ ? sh.pages[p.qd()] : null, from, len);
+    }
+
+    private void fillSyndromeSlots(StripeHead sh, RowPattern p) {
+        java.util.Arrays.fill(syndrome, null);
+        for (int k = 0; k < dataDisks; k++) {
+            int m = p.dataMember()[k];
+            syndrome[p.slot()[m]] = sh.pages[m];
+        }
+    }
+
+    /** Marks the parity pages computed and asks for their writes (except to missing members). */
+    private void parityPages(StripeHead sh, RowPattern p, int cols, long failed) {
+        for (int parity : new int[] {p.pd(), p.qd()}) {
+            if (parity < 0) {
+                continue;
+            }
+            sh.uptodate[parity] |= cols;
+            if ((failed & (1L << parity)) == 0) {
+                need[parity] = cols;
+            }
+        }
+    }
+
+    // ---- rebuilding missing blocks ----
+
+    /** Needs every page of {@code cols} of every working member that is not up to date. */
+    private void needSurvivors(StripeHead sh, int cols, long failed) {
+        for (int m = 0; m < members; m++) {
+            if ((failed & (1L << m)) == 0) {
+                need[m] = cols & ~sh.uptodate[m];
+            }
+        }
+    }
+
+    /**
+     * Rebuilds, in the columns {@code cols}, every member whose pages there are not up to date,
+     * from the others (which are). At most maxDegraded members can be missing.
+     */
+    private void rebuild(StripeHead sh, int cols, long failed) {
+        RowPattern p = sh.pattern;
+        long missing = 0;
+        for (int m = 0; m < members; m++) {
+            if ((sh.uptodate[m] & cols) != cols) {
+                assert (failed & (1L << m)) != 0 : "member " + m + " neither read nor missing";
+                missing |= 1L << m;
+            }
+        }
+        if (missing == 0) {
+            return;
+        }
+        assert Long.bitCount(missing) <= maxDegraded : "cannot rebuild " + Long.bitCount(missing) + " members";
+        long lost = missing;
+        forEachRun(cols, (from, len) -> rebuildRun(sh, p, lost, from, len));
+        for (int m = 0; m < members; m++) {
+            if ((missing & (1L << m)) != 0) {
+                sh.uptodate[m] |= cols;
+            }
+        }
+    }
+
+    private void rebuildRun(StripeHead sh, RowPattern p, long missing, long from, long len) {
+        if (p.qd() < 0) {
+            // raid4/5: the one missing block is the XOR of all the others
+            int lostMember = Long.numberOfTrailingZeros(missing);
+            int n = 0;
+            for (int m = 0; m < members; m++) {
+                if (m != lostMember) {
+                    sources[n++] = sh.pages[m];
+                }
+            }
+            kernels.xor(sh.pages[lostMember], sources, n, from, len);
+            return;
+        }
+        boolean pLost = (missing & (1L << p.pd())) != 0;
+        boolean qLost = (missing & (1L << p.qd())) != 0;
+        long dataLost = missing & ~(1L << p.pd()) & ~(1L << p.qd());
+        fillSyndromeSlots(sh, p);
+        MemorySegment pPage = sh.pages[p.pd()];
+        MemorySegment qPage = sh.pages[p.qd()];
+        switch (Long.bitCount(dataLost)) {
+            case 0 -> kernels.genSyndrome(syndrome, p.slots(), pLost ? pPage : null, qLost ? qPage : null, from, len);
+            case 1 -> {
+                int a = p.slot()[Long.numberOfTrailingZeros(dataLost)];
+                if (!pLost) {
+                    Parity.recoverDataFromP(kernels, syndrome, p.slots(), a, pPage, sources, from, len);
+                    if (qLost) {
+                        kernels.genSyndrome(syndrome, p.slots(), null, qPage, from, len);
+                    }
+                } else {
+                    Parity.recoverDataAndP(kernels, syndrome, p.slots(), a, pPage, qPage, from, len);
+                }
+            }
+            default -> {
+                int first = p.slot()[Long.numberOfTrailingZeros(dataLost)];
+                int second = p.slot()[63 - Long.numberOfLeadingZeros(dataLost)];
+                Parity.recoverTwoData(kernels, syndrome, p.slots(), Math.min(first, second), Math.max(first, second),
+                    pPage, qPage, from, len);
+            }
+        }
+    }
+
+    // ---- member I/O ----
+
+    /**
+     * Issues {@code op} for every page in {@code need}, one member I/O per run of pages. Returns
+     * true if any was issued (the stripe is queued again when the last ends), false if none was
+     * needed. The op moves to READING or WRITING.
+     */
+    private boolean issue(StripeHead sh, StripeOp op, Bio.Op bioOp, int flags) {
+        boolean any = false;
+        for (int m = 0; m < members && !any; m++) {
+            any = need[m] != 0;
+        }
+        if (!any) {
+            return false;
+        }
+        op.phase = bioOp == Bio.Op.READ ? StripeOp.Phase.READING : StripeOp.Phase.WRITING;
+        sh.ioErrors.set(0);
+        sh.ioPending.set(1); // the issuer's bias: no completion can queue the stripe before all are out
+        long base = geometry.memberOffset(sh.key);
+        for (int m = 0; m < members; m++) {
+            int pages = need[m];
+            sh.readMask[m] = bioOp == Bio.Op.READ ? pages : 0;
+            if (pages == 0) {
+                continue;
+            }
+            Member member = engine.member(m);
+            int mm = m;
+            forEachRun(pages, (from, len) -> {
+                sh.ioPending.incrementAndGet();
+                member.device().submit(new Bio(bioOp, member.dataOffsetBytes() + base + from, len,
+                    sh.pages[mm].asSlice(from, len), flags, sh, sh.memberCallbacks[mm]));
+            });
+        }
+        if (sh.ioPending.decrementAndGet() == 0) {
+            engine.queueForHandling(sh); // all ended already
+        }
+        return true;
+    }
+
+    /** Read phase over: what arrived is up to date, a member that failed is missing for this op. */
+    private void absorbReads(StripeHead sh, StripeOp op) {
+        long errors = sh.ioErrors.getAndSet(0);
+        for (int m = 0; m < members; m++) {
+            if (sh.readMask[m] == 0) {
+                continue;
+            }
+            if ((errors & (1L << m)) != 0) {
+                op.badMembers |= 1L << m;
+                engine.member(m).countReadError();
+            } else {
+                sh.uptodate[m] |= sh.readMask[m];
+            }
+            sh.readMask[m] = 0;
+        }
+        op.phase = StripeOp.Phase.PLAN;
+    }
+
+    /**
+     * Write phase over. A member whose write failed is failed (the request then ends only once
+     * that is on disk); if the array cannot lose it, the op fails and the stripe forgets its pages,
+     * since the members no longer agree with them.
+     */
+    private void absorbWrites(StripeHead sh, StripeOp op) {
+        long errors = sh.ioErrors.getAndSet(0);
+        for (int m = 0; m < members; m++) {
+            if ((errors & (1L << m)) == 0) {
+                continue;
+            }
+            Member member = engine.member(m);
+            member.countWriteError();
+            if (engine.array().memberError(member)) {
+                op.memberFailed = true;
+            } else {
+                op.status = Errno.EIO;
+                sh.invalidate();
+            }
+        }
+    }
+
+    // ---- helpers ----
+
+    @FunctionalInterface
+    private interface RunVisitor {
+        void run(long fromBytes, long lengthBytes);
+    }
+
+    /** Calls {@code v} for each run of consecutive pages in {@code mask}, in bytes of the unit. */
+    private static void forEachRun(int mask, RunVisitor v) {
+        int rest = mask;
+        while (rest != 0) {
+            int first = Integer.numberOfTrailingZeros(rest);
+            int run = Integer.numberOfTrailingZeros(~(rest >>> first));
+            v.run((long) first * StripeGeometry.PAGE_BYTES, (long) run * StripeGeometry.PAGE_BYTES);
+            rest &= ~(((1 << run) - 1) << first);
+        }
+    }
+
+    private static void clear(int[] a) {
+        java.util.Arrays.fill(a, 0);
+    }
+}
