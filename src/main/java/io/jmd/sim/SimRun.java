@@ -42,6 +42,8 @@ public final class SimRun {
     static final long LIVENESS_NANOS = 120_000_000_000L;
     /** Largest request: 64 sectors (32 KiB). */
     static final int REQUEST_SECTORS_MAX = 64;
+    /** Requests the clients complete, roughly, while the driver sleeps one step (the fault rates' unit). */
+    static final int OPS_PER_STEP = 20;
     /** Real time a run may take before it counts as hung outside the simulation. */
     static final long REAL_TIMEOUT_MILLIS = 120_000;
 
@@ -98,6 +100,7 @@ public final class SimRun {
     private long opsStarted;
     private long phaseEnd;
     private int clientsRunning;
+    private WaitQueue sleepQueue;
     /** The driver crashes at its next step (after a member failure). */
     private boolean crashSoon;
     private final List<JmdThread> clients = new ArrayList<>();
@@ -258,22 +261,21 @@ public final class SimRun {
         }
     }
 
-    private final WaitQueue[] sleepQueue = new WaitQueue[1];
-
+    /** The driver sleeps in simulated time (its own queue: nothing ever wakes it early). */
     private void sleep(long nanos) {
-        if (sleepQueue[0] == null || sleepQueue[0].scheduler() != env.scheduler()) {
-            sleepQueue[0] = new WaitQueue(env.scheduler(), "driver sleep");
+        if (sleepQueue == null) {
+            sleepQueue = new WaitQueue(sim, "driver sleep");
         }
-        sleepQueue[0].waitUntil(() -> false, nanos);
+        sleepQueue.waitUntil(() -> false, nanos);
     }
 
+    /** One driver step: clients complete about {@link #OPS_PER_STEP} requests during its sleep. */
     private void injectFaults() {
         FaultModel f = config.faults();
-        long opsSince = 1;
-        if (f.latentPerOp() > 0 && random.nextDouble() < f.latentPerOp() * 20 * opsSince) {
+        if (f.latentPerOp() > 0 && random.nextDouble() < f.latentPerOp() * OPS_PER_STEP) {
             addLatent();
         }
-        if (f.memberFailurePerOp() > 0 && random.nextDouble() < f.memberFailurePerOp() * 20 * opsSince) {
+        if (f.memberFailurePerOp() > 0 && random.nextDouble() < f.memberFailurePerOp() * OPS_PER_STEP) {
             failMember();
         }
     }

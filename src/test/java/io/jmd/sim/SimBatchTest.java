@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 final class SimBatchTest {
     static final long CI_SEEDS = 200;
-    static final long CI_OPS = 2_000;
+    static final long CI_OPS = 1_500;
 
     @Test
     void ciBatchOfTwoHundredSeedsPasses() {
