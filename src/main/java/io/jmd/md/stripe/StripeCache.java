@@ -19,7 +19,7 @@ import java.util.function.LongFunction;
  * <h2>Memory, and why it is enough</h2>
  * <pre>
  *   one stripe = raidDisks units of unitBytes, 4 KiB-aligned buffers charged to the budget
- *   size       = min(stripe_cache_size, what a quarter of the budget holds), at least MIN_STRIPES
+ *   size       = min(stripe_cache_size, a quarter of the budget, half of what it has free), at least MIN_STRIPES
  *   A request needs one stripe at a time: its submitter takes a stripe, attaches one op to it and
  *   lets go (the op holds the stripe until it is done) before it asks for the next, so it never
  *   holds a stripe while it waits for one. An op finishes with member I/O and the md thread only,
@@ -93,9 +93,13 @@ final class StripeCache {
         return (long) members * unitBytes;
     }
 
-    /** How many stripes a quarter of the budget holds. */
+    /**
+     * How many stripes the cache may have: a quarter of the budget, and no more than half of what
+     * is free now (several arrays, the NBD server's buffers and request state share the budget).
+     */
     private int fitInBudget() {
-        long share = env.budget().totalBytes() / BUDGET_SHARE_DIVISOR;
+        long share = Math.min(env.budget().totalBytes() / BUDGET_SHARE_DIVISOR,
+            env.budget().availableBytes() / 2 + (long) count.get() * stripeBytes());
         return (int) Math.min(MAX_STRIPES, share / stripeBytes());
     }
 
