@@ -108,6 +108,32 @@ final class DegradedLevelsTest {
     }
 
     @Test
+    void levelsWithoutRedundancyReportTheErrorAndKeepTheMember() throws Exception {
+        Env env = jmd.env();
+        for (RaidLevel level : new RaidLevel[] {RaidLevel.LINEAR, RaidLevel.RAID0}) {
+            String[] names = names(3);
+            try (Disks disks = new Disks(env)) {
+                disks.add(4 * MIB, names);
+                ArrayModel.create(env, disks, CreateOptions.defaults(level, 3).withChunkKib(64), names);
+                try (MdArray array = disks.assemble(false, names)) {
+                    disks.faults("d1").failDevice();
+                    int eio = 0;
+                    for (long at = 0; at < array.sizeBytes(); at += 1 << 20) {
+                        byte[] block = new byte[64 << 10];
+                        int w = io.jmd.block.SyncIo.write(env.scheduler(), array, at, java.lang.foreign.MemorySegment.ofArray(block), 0);
+                        int r = io.jmd.block.SyncIo.read(env.scheduler(), array, at, java.lang.foreign.MemorySegment.ofArray(block));
+                        assertEquals(w, r, level + ": a write and a read of the same place fail alike");
+                        eio += w == io.jmd.block.Errno.EIO ? 1 : 0;
+                    }
+                    assertTrue(eio > 0, level + ": the dead member's part fails");
+                    assertTrue(array.members().stream().allMatch(Member::isInSync), level + ": md never fails a member it cannot lose");
+                    disks.faults("d1").restoreDevice();
+                }
+            }
+        }
+    }
+
+    @Test
     void raid5ReadErrorsAreRebuiltFromParityAndDoNotFailTheMember() throws Exception {
         Env env = jmd.env();
         String[] names = names(4);

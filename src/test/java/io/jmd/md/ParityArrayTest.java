@@ -192,6 +192,15 @@ final class ParityArrayTest {
                 }
             }
             try (Disks disks = new Disks(env)) {
+                ArrayModel.create(env, disks, CreateOptions.defaults(RaidLevel.RAID10, 4).withChunkKib(64),
+                    disks.add(8 * MIB, "r0", "r1", "r2", "r3").toArray(String[]::new));
+                try (MdArray array = disks.assemble(false, "r0", "r1", "r2", "r3")) {
+                    ArrayModel model = new ArrayModel(array.sizeBytes());
+                    model.randomIo(env, array, 8, 40, 512 << 10, 16);
+                    model.verify(env, array);
+                }
+            }
+            try (Disks disks = new Disks(env)) {
                 String[] wide = LevelRoundTripTest.names(12);
                 disks.add(4 * MIB, wide);
                 ArrayModel.create(env, disks, CreateOptions.defaults(RaidLevel.RAID6, 12).withChunkKib(64), wide);
