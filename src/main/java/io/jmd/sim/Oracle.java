@@ -48,14 +48,18 @@ final class Oracle {
         final int first;
         final int count;
         final long[][] seen;
+        /** A write or trim of the sector was in flight at some time during the read: no pinning. */
+        final boolean[] overlapped;
 
         Read(int first, int count) {
             this.first = first;
             this.count = count;
             this.seen = new long[count][];
+            this.overlapped = new boolean[count];
             for (int i = 0; i < count; i++) {
                 int s = first + i;
                 seen[i] = inFlight[s] == NONE ? readable[s] : with(readable[s], inFlight[s]);
+                overlapped[i] = inFlight[s] != NONE;
             }
         }
 
@@ -67,9 +71,10 @@ final class Oracle {
             int i = s - first;
             long[] now = readable[s];
             long f = inFlight[s];
-            boolean overlapped = seen[i] != readable[s] || f != NONE;
             if (contains(seen[i], value) || contains(now, value) || (f != NONE && f == value)) {
-                if (!overlapped && now.length > 1) {
+                // Pinned only by a read no write overlapped (found by seed 5017 at 200000 requests: a
+                // read that began before a trim pinned the old value the trim then replaced).
+                if (!overlapped[i] && f == NONE && now.length > 1) {
                     readable[s] = new long[] {value};
                 }
                 return null;
@@ -126,6 +131,7 @@ final class Oracle {
         for (Read r : reads) {
             for (int s = Math.max(first, r.first); s < Math.min(first + count, r.first + r.count); s++) {
                 r.seen[s - r.first] = with(r.seen[s - r.first], value);
+                r.overlapped[s - r.first] = true;
             }
         }
     }

@@ -27,6 +27,8 @@ public final class SimDevice implements BlockDevice {
     private final SplittableRandom random;
     private final CountedResource slots;
     private final SimScheduler sim;
+    /** The disk's power cycle this device was opened in (see {@link #complete}). */
+    private final int epoch;
     private boolean closed;
 
     public SimDevice(Env env, SimScheduler sim, SimDisk disk, FaultModel faults, SplittableRandom random) {
@@ -36,6 +38,7 @@ public final class SimDevice implements BlockDevice {
         this.faults = faults;
         this.random = random;
         this.slots = new CountedResource(env.scheduler(), "slots " + disk.name(), faults.queueDepth());
+        this.epoch = disk.epoch();
     }
 
     public SimDisk disk() {
@@ -82,6 +85,7 @@ public final class SimDevice implements BlockDevice {
     }
 
     private void dispatch(Bio bio) {
+        assert disk.epoch() == epoch : name() + ": submit from a machine that crashed";
         SimDisk.Pending pending = null;
         if (bio.op == Bio.Op.WRITE) {
             // Copied at submit: what is in flight at a crash may land (torn) after the buffer is gone.
@@ -98,6 +102,12 @@ public final class SimDevice implements BlockDevice {
 
     /** On the timer thread: the disk performs the bio, then its callback runs. */
     private void complete(Bio bio, SimDisk.Pending pending) {
+        if (disk.epoch() != epoch) {
+            // Work of a machine that lost power: it never reaches the disk (the crash decided what
+            // its in-flight writes left). Killed threads never get here; this is the second fence.
+            sim.fail("a completion of " + bio + " on " + name() + " ran after its machine crashed");
+            return;
+        }
         boolean ok = switch (bio.op) {
             case READ -> read(bio);
             case WRITE -> disk.write(pending, bio.fua(), misdirectTarget(bio));

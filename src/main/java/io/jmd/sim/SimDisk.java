@@ -64,6 +64,8 @@ public final class SimDisk {
     private final Set<Long> misdirected = new HashSet<>();
     private final List<Pending> inFlight = new ArrayList<>();
     private boolean failed;
+    /** Power cycles so far: a device opened before the last one is from a dead machine. */
+    private int epoch;
     private long dataStartBytes;
     private long writes;
     private long reads;
@@ -233,8 +235,13 @@ public final class SimDisk {
     // ---------------------------------------------------------------------------------------------
     // Faults.
 
+    public int epoch() {
+        return epoch;
+    }
+
     /** Power loss: applies the crash model (class comment) with {@code random}. */
     public void crash(SplittableRandom random) {
+        epoch++;
         for (Pending p : inFlight) {
             long first = p.offsetBytes / SECTOR_BYTES;
             for (int i = 0; i < p.data.length / SECTOR_BYTES; i++) {
