@@ -34,6 +34,7 @@ final class AssembleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (Env env = CliSupport.env();
              MdArray array = Assembler.assemble(env, CliSupport.opener(env), members, new Assembler.Options(run, readOnly, force))) {
+            array.redundancy().awaitSyncIdle(); // a resync runs online: let it finish before the stop
             for (String note : array.notes()) {
                 System.err.println("jmd: " + note);
             }

@@ -62,6 +62,10 @@ final class CreateCommand implements Callable<Integer> {
         description = "internal | none (default: internal for arrays of 100 GiB or more, as mdadm)")
     String bitmap;
 
+    @Option(names = "--bitmap-chunk", paramLabel = "SIZE",
+        description = "bytes of data one bitmap bit covers (K default unit, a power of two of at least 4K; default: mdadm's choice)")
+    String bitmapChunk;
+
     @Option(names = "--assume-clean", description = "members already agree: skip the initial resync")
     boolean assumeClean;
 
@@ -107,6 +111,7 @@ final class CreateCommand implements Callable<Integer> {
             if (result.needsResync()) {
                 System.out.println("jmd: initial resync (members were not known to agree) ...");
                 try (MdArray a = Assembler.assemble(env, CliSupport.opener(env), members, Assembler.Options.DEFAULT)) {
+                    a.redundancy().awaitSyncIdle();
                     System.out.println("jmd: resync done; array " + a.name() + " is " + (a.needsResync() ? "dirty" : "clean"));
                 }
             }
@@ -145,6 +150,9 @@ final class CreateCommand implements Callable<Integer> {
             boolean bitmapWanted = bitmap.equals("internal");
             if (bitmapWanted && !l.hasComponentSize()) {
                 throw new CliException("--bitmap=internal: " + l.mdadmName() + " has no redundancy to track", 2);
+            }
+            if (bitmapChunk != null) {
+                o = o.withBitmapChunkBytes(Math.toIntExact(Sizes.parse(bitmapChunk, 1024, "--bitmap-chunk")));
             }
             return o.withLocation(loc).withInternalBitmap(bitmapWanted);
         } catch (IllegalArgumentException e) {

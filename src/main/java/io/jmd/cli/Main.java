@@ -18,6 +18,14 @@ import picocli.CommandLine.Command;
         ServeCommand.class,
         ExamineCommand.class,
         DetailCommand.class,
+        ControlCommands.Status.class,
+        ControlCommands.Fail.class,
+        ControlCommands.Remove.class,
+        ControlCommands.Add.class,
+        ControlCommands.ReAdd.class,
+        ControlCommands.Action.class,
+        ControlCommands.SyncSpeed.class,
+        ControlCommands.Monitor.class,
         SimCommand.class,
         CommandLine.HelpCommand.class
     })

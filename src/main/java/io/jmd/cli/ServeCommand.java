@@ -58,11 +58,26 @@ final class ServeCommand implements Callable<Integer> {
         description = "serve every array in FILE: lines 'ARRAY <export-name> devices=<m1>,<m2>[,...] [read-only] [run]'")
     Path config;
 
+    @Option(names = "--control", paramLabel = "PATH",
+        description = "control socket for jmd status/fail/add/remove/monitor (default: $XDG_RUNTIME_DIR/jmd/NAME.ctl or /tmp/jmd-$USER/NAME.ctl)")
+    Path control;
+
+    @Option(names = "--sync-speed-min", paramLabel = "KIB", defaultValue = "1000",
+        description = "resync/recovery speed always allowed, KiB/s (md's speed_limit_min; default: ${DEFAULT-VALUE})")
+    long syncSpeedMin;
+
+    @Option(names = "--sync-speed-max", paramLabel = "KIB", defaultValue = "200000",
+        description = "resync/recovery speed limit, KiB/s (md's speed_limit_max; default: ${DEFAULT-VALUE})")
+    long syncSpeedMax;
+
     @Parameters(arity = "0..*", paramLabel = "MEMBER", description = "member files or block devices of one array")
     List<String> members = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
+        if (syncSpeedMin < 0 || syncSpeedMax <= 0) {
+            throw new CliException("--sync-speed-min must be >= 0 and --sync-speed-max > 0", 2);
+        }
         List<ServeConfig.Entry> entries = entries();
         boolean activation = transport.socketActivation || System.getenv("LISTEN_FDS") != null && !transport.stdio
             && transport.unix == null;
@@ -81,7 +96,8 @@ final class ServeCommand implements Callable<Integer> {
                 exports.forEach(x -> x.array().close());
                 throw ex;
             }
-            Serving.serve(env, exports, listen, System.err, () -> {
+            Serving.Control ctl = new Serving.Control(control, syncSpeedMin, syncSpeedMax);
+            Serving.serve(env, exports, listen, ctl, System.err, () -> {
                 for (Serving.Exported x : exports) {
                     String where = listen.stdio() ? "stdio" : listen.socketActivation() ? "the activation socket"
                         : Serving.uri(listen, x.exportName());

@@ -27,8 +27,22 @@ final class Serving {
     private Serving() {
     }
 
+    /**
+     * The control socket: {@code path} null for the default one (skipped with a warning when a live
+     * server holds it), or an explicit one (an error when it cannot be had). Sync speed limits in
+     * KiB/s for every array (0: md's defaults).
+     */
+    record Control(Path path, long syncSpeedMinKib, long syncSpeedMaxKib) {
+        static final Control DEFAULT = new Control(null, 0, 0);
+    }
+
     /** Serves until told to stop; closes the arrays. Messages go to {@code log} (stderr). */
     static void serve(Env env, List<Exported> exports, Listen listen, PrintStream log, Runnable onStarted) throws Exception {
+        serve(env, exports, listen, Control.DEFAULT, log, onStarted);
+    }
+
+    static void serve(Env env, List<Exported> exports, Listen listen, Control control, PrintStream log, Runnable onStarted)
+            throws Exception {
         NbdServer.Builder b = NbdServer.builder(env);
         for (Exported e : exports) {
             MdArray a = e.array();
@@ -59,10 +73,65 @@ final class Serving {
                 server.close();
             });
         }
+        io.jmd.control.ControlServer controlServer;
+        try {
+            controlServer = startControl(env, exports, control, log);
+        } catch (Exception e) {
+            server.close();
+            closeArrays(exports, log);
+            throw e;
+        }
         onStarted.run();
         server.awaitTermination();
         server.close();
+        if (controlServer != null) {
+            controlServer.close();
+        }
         closeArrays(exports, log);
+    }
+
+    /** Opens the control socket (add/fail/remove/status/monitor act through it) and logs array events. */
+    private static io.jmd.control.ControlServer startControl(Env env, List<Exported> exports, Control control, PrintStream log)
+            throws Exception {
+        List<MdArray> arrays = exports.stream().map(Exported::array).toList();
+        for (MdArray a : arrays) {
+            a.redundancy().setOpener(CliSupport.opener(env));
+            if (control.syncSpeedMaxKib() > 0) {
+                a.redundancy().engine().throttle().setLimits(control.syncSpeedMinKib(), control.syncSpeedMaxKib());
+            }
+        }
+        Path path = control.path() != null ? control.path()
+            : io.jmd.control.ControlPaths.forArray(System.getenv(), exports.get(0).exportName());
+        if (control.path() == null && isLive(path)) {
+            log.println("jmd: warning: " + path + " is the control socket of another jmd serve: no control socket here"
+                + " (give --control=PATH)");
+            return null;
+        }
+        io.jmd.control.ControlServer s;
+        try {
+            s = io.jmd.control.ControlServer.start(env, arrays, path);
+        } catch (java.io.IOException e) {
+            if (control.path() != null) {
+                throw new CliException(e.getMessage());
+            }
+            log.println("jmd: warning: " + e.getMessage() + ": no control socket");
+            return null;
+        }
+        s.logEvents(log);
+        log.println("jmd: control socket " + path + " (jmd status, fail, add, remove, re-add, action, monitor)");
+        return s;
+    }
+
+    private static boolean isLive(Path socket) {
+        if (!java.nio.file.Files.exists(socket)) {
+            return false;
+        }
+        try (var c = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            c.connect(java.net.UnixDomainSocketAddress.of(socket));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     private static void closeArrays(List<Exported> exports, PrintStream log) {

@@ -69,6 +69,12 @@ public final class Assembler {
             } else if (DevRole.isSlot(role) && role < fresh.raidDisks()) {
                 if (bySlot[role] != null) {
                     leftOut.add(e.path() + " claims slot " + role + ", already held by " + bySlot[role].path());
+                } else if (own.hasFeature(FeatureBits.RECOVERY_OFFSET) && fresh.raidLevel() == RaidLevel.RAID1) {
+                    // raid1 rebuilds online: the member keeps its slot and the recovery resumes
+                    // from its recovery_offset (levels without online recovery leave it out below)
+                    bySlot[role] = new Member(e.device(), e.path(), own, role, MemberState.RECOVERING);
+                    members.add(bySlot[role]);
+                    leftOut.add(e.path() + " is being rebuilt: recovery resumes at " + own.recoveryOffsetSectors() / 2 + "K");
                 } else if (own.hasFeature(FeatureBits.RECOVERY_OFFSET)) {
                     leftOut.add(e.path() + " was being rebuilt (recovery_offset " + own.recoveryOffsetSectors()
                         + " sectors) and is not in sync");
@@ -113,7 +119,19 @@ public final class Assembler {
             array.markInSyncBeforeStart();
             leftOut.add("started a dirty degraded array as clean (--force): data corruption possible");
         }
-        if (!options.readOnly() && array.needsResync()) {
+        try {
+            array.loadRedundancy();
+        } catch (MdException | RuntimeException e) {
+            array.abandon();
+            throw e;
+        }
+        if (!options.readOnly() && array.needsResync() && array.personality().syncLevel() != null) {
+            var bitmap = array.redundancy().bitmap();
+            leftOut.add("not shut down clean: resyncing while serving from " + fresh.resyncOffsetSectors() / 2 + "K"
+                + (bitmap == null ? "" : ", only the " + bitmap.neededAtLoad() + " of " + bitmap.chunks()
+                + " bitmap chunks that are dirty" + (bitmap.wasStale() ? " (the bitmap was stale: all of them)" : "")));
+            array.writeSuperblocksBeforeStart();
+        } else if (!options.readOnly() && array.needsResync()) {
             array.resyncBeforeStart();
             leftOut.add("resynced from " + fresh.resyncOffsetSectors() + " sectors (array was not shut down clean)");
         } else if (!options.readOnly() && (!leftOut.isEmpty() || present < fresh.raidDisks())) {

@@ -57,6 +57,12 @@ public final class Detail {
         out.append('\n');
         line(out, "Consistency Policy", sb.hasFeature(FeatureBits.BITMAP_OFFSET) ? "bitmap" : "resync");
         out.append('\n');
+        io.jmd.md.resync.SyncStatus sync = array.redundancy() == null || array.redundancy().engine() == null ? null
+            : array.redundancy().engine().status();
+        if (sync != null) {
+            line(out, sync.action().detailName() + " Status", sync.perMille() / 10 + "% complete");
+            out.append('\n');
+        }
         line(out, "Name", sb.setName().text());
         line(out, "UUID", sb.setUuid().format());
         line(out, "Events", Long.toString(array.events()));
@@ -95,8 +101,18 @@ public final class Detail {
         if (!array.personality().isOptimal()) {
             s.append(", degraded");
         }
-        if (array.needsResync()) {
-            s.append(", resyncing");
+        String action = array.redundancy() == null || array.redundancy().engine() == null ? "idle"
+            : array.redundancy().engine().syncActionName();
+        switch (action) {
+            case "recover" -> s.append(", recovering");
+            case "check" -> s.append(", checking");
+            case "repair" -> s.append(", repairing");
+            case "resync" -> s.append(", resyncing");
+            default -> {
+                if (array.needsResync()) {
+                    s.append(", resyncing (PENDING)");
+                }
+            }
         }
         if (array.isReadOnly()) {
             s.append(" (read-only)");

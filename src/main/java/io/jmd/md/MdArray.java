@@ -52,6 +52,7 @@ public final class MdArray implements BlockDevice {
     private final Env env;
     private final String name;
     private final SuperblockLocation location;
+    /** Members by arrival; changes only through {@link #addMember}/{@link #removeMember} (member management). */
     private final List<Member> members;
     private final boolean readOnly;
     private final CountedResource inflight;
@@ -59,7 +60,8 @@ public final class MdArray implements BlockDevice {
     private final AtomicLong sbRequested = new AtomicLong();
     private volatile long sbWritten;
     private final WaitQueue sbWait;
-    private final Buffer[] sbBuffers;
+    /** One preallocated superblock buffer per member ever added; released at close. */
+    private final java.util.Map<Member, Buffer> sbBuffers = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Superblock1 arraySuperblock;
     private volatile long lastWriteEndNanos;
     /** md's recovery_cp: array sectors below this are in sync; MAX_SECTOR when all are. */
@@ -68,21 +70,28 @@ public final class MdArray implements BlockDevice {
     private final List<String> notes = new java.util.concurrent.CopyOnWriteArrayList<>();
     private Personality personality;
     private DaemonThread mdThread;
+    /** Bitmap, sync engine, barrier, member management; set by assembly before the array starts. */
+    private volatile Redundancy redundancy;
+    /** Member management quiesces the array (md's mddev_suspend): new requests wait while set. */
+    private volatile boolean suspended;
+    private final WaitQueue suspendWait;
+    /** Requests admitted so far: the sync throttle's "is the array idle". */
+    private final AtomicLong requestsAdmitted = new AtomicLong();
 
     MdArray(Env env, String name, SuperblockLocation location, Superblock1 freshest, List<Member> members, boolean readOnly) {
         this.env = env;
         this.name = name;
         this.location = location;
         this.arraySuperblock = freshest;
-        this.members = List.copyOf(members);
+        this.members = new java.util.concurrent.CopyOnWriteArrayList<>(members);
         this.readOnly = readOnly;
         this.inflight = new CountedResource(env.scheduler(), name + " in-flight", MAX_INFLIGHT_DEFAULT);
         this.writeState = new WriteState(freshest.isClean());
         this.resyncDoneSectors = freshest.resyncOffsetSectors();
         this.sbWait = new WaitQueue(env.scheduler(), name + " superblock written");
-        this.sbBuffers = new Buffer[this.members.size()];
-        for (int i = 0; i < sbBuffers.length; i++) {
-            sbBuffers[i] = env.buffers().allocate(SuperblockIo.SUPERBLOCK_AREA_BYTES);
+        this.suspendWait = new WaitQueue(env.scheduler(), name + " resumed");
+        for (Member m : this.members) {
+            sbBuffers.put(m, env.buffers().allocate(SuperblockIo.SUPERBLOCK_AREA_BYTES));
         }
     }
 
@@ -97,6 +106,20 @@ public final class MdArray implements BlockDevice {
         assert personality != null : "no personality";
         this.mdThread = new DaemonThread(env.scheduler(), name + "_raid", EnumSet.of(ThreadRole.IO_PROGRESS),
             SAFE_MODE_DELAY_NANOS, this::mdThreadRun);
+        if (redundancy != null) {
+            redundancy.start();
+        }
+    }
+
+    /** Reads the bitmap and builds the redundancy machinery (assembly, before {@link #start}). */
+    void loadRedundancy() throws MdException {
+        assert mdThread == null : "md thread already running";
+        this.redundancy = Redundancy.load(this, readOnly);
+    }
+
+    /** The bitmap, sync engine and member management; null only before assembly finished. */
+    public Redundancy redundancy() {
+        return redundancy;
     }
 
     /** Gives up an array that never started: releases what it holds, writes nothing. */
@@ -106,9 +129,10 @@ public final class MdArray implements BlockDevice {
         if (personality != null) {
             personality.stop();
         }
-        for (Buffer b : sbBuffers) {
-            b.release();
+        if (redundancy != null) {
+            redundancy.close();
         }
+        sbBuffers.values().forEach(Buffer::release);
     }
 
     public Env env() {
@@ -171,7 +195,15 @@ public final class MdArray implements BlockDevice {
             bio.end(Errno.EROFS);
             return;
         }
+        if (suspended) {
+            suspendWait.waitUntil(() -> !suspended || stopped);
+        }
         inflight.acquire(1);
+        if (stopped) { // close() took every slot, stopped the array, and gave the slots back
+            inflight.release(1);
+            bio.end(Errno.ESHUTDOWN);
+            return;
+        }
         if (write && writeState.enter()) {
             waitForSuperblock(requestSuperblockWrite());
             writeState.dirtyRecorded();
@@ -181,17 +213,32 @@ public final class MdArray implements BlockDevice {
             // may be written before it is (see WriteState).
             sbWait.waitUntil(() -> !writeState.dirtyPending() || stopped);
         }
+        requestsAdmitted.incrementAndGet();
+        Redundancy r = redundancy;
+        boolean tracked = write && r != null && bio.op != Bio.Op.FLUSH && bio.lengthBytes > 0;
+        boolean fullAtStart = tracked && r.allSlotsWritable();
+        if (tracked) {
+            int st = r.beforeWrite(bio.offsetBytes, bio.lengthBytes);
+            if (st != Errno.OK) {
+                requestEnded(bio, st, write, true, false);
+                return;
+            }
+        }
         personality.submit(new Bio(bio.op, bio.offsetBytes, bio.lengthBytes, bio.data, bio.flags, bio,
-            inner -> requestEnded(bio, inner, write)));
+            inner -> requestEnded(bio, inner.status(), write, tracked, fullAtStart)));
     }
 
-    private void requestEnded(Bio outer, Bio inner, boolean write) {
+    private void requestEnded(Bio outer, int status, boolean write, boolean tracked, boolean fullAtStart) {
+        if (tracked) {
+            Redundancy r = redundancy;
+            r.afterWrite(outer.offsetBytes, outer.lengthBytes, status == Errno.OK && fullAtStart && r.allSlotsWritable());
+        }
         if (write) {
             lastWriteEndNanos = env.clock().nanoTime();
             writeState.exit();
         }
         inflight.release(1);
-        outer.end(inner.status());
+        outer.end(status);
     }
 
     /** Asks the md thread for a superblock write; returns the ticket to wait for. Never blocks. */
@@ -212,11 +259,16 @@ public final class MdArray implements BlockDevice {
      * the error goes to the caller instead.
      */
     public boolean memberError(Member m) {
+        MemberState was = m.state();
         if (!personality.tryFail(m)) {
             return false;
         }
         if (m.markFaulty()) {
             requestSuperblockWrite();
+            Redundancy r = redundancy;
+            if (r != null) {
+                r.memberFailed(m, was);
+            }
         }
         return true;
     }
@@ -233,6 +285,10 @@ public final class MdArray implements BlockDevice {
 
     private void mdThreadRun() {
         personality.mdThreadWork();
+        Redundancy r = redundancy;
+        if (r != null) {
+            r.mdThreadWork();
+        }
         long want = sbRequested.get();
         if (readOnly) {
             sbWritten = want; // a read-only array never writes its members
@@ -244,8 +300,10 @@ public final class MdArray implements BlockDevice {
             writeSuperblocks();
             sbWritten = want;
             sbWait.wakeAll();
-            personality.superblockWritten();
         }
+        // Every pass, not only after a write: a request held for ticket N may join the held list
+        // just after the pass that wrote N looked at it (it took the ticket, then was added).
+        personality.superblockWritten();
         if (!readOnly && !writeState.isClean() && writeState.writers() == 0
             && env.clock().nanoTime() - lastWriteEndNanos >= SAFE_MODE_DELAY_NANOS && writeState.tryMarkClean()) {
             writeSuperblocks();
@@ -265,15 +323,18 @@ public final class MdArray implements BlockDevice {
             // Faulty before the roles are computed: this write records them (see Member#isFaultRecorded).
             List<Member> faulty = members.stream().filter(m -> m.state() == MemberState.FAULTY).toList();
             Superblock1 next = nextArraySuperblock();
+            Redundancy r = redundancy;
+            if (r != null) {
+                r.beforeSuperblockWrite(next.events()); // bitmap events never behind the superblock's
+            }
             boolean again = false;
             int written = 0;
-            for (int i = 0; i < members.size(); i++) {
-                Member m = members.get(i);
+            for (Member m : members) {
                 if (m.state() == MemberState.FAULTY) {
                     continue;
                 }
                 Superblock1 sb = forMember(next, m);
-                int st = SuperblockIo.write(env, m.device(), sb, location, sbBuffers[i]);
+                int st = SuperblockIo.write(env, m.device(), sb, location, sbBuffers.get(m));
                 if (st == Errno.OK) {
                     m.setSuperblock(sb);
                     written++;
@@ -329,19 +390,28 @@ public final class MdArray implements BlockDevice {
 
     private static Superblock1 forMember(Superblock1 array, Member m) {
         Superblock1 own = m.superblock();
-        return array.toBuilder()
+        io.jmd.md.format.Superblock1Builder b = array.toBuilder()
             .devNumber(own.devNumber())
             .deviceUuid(own.deviceUuid())
             .dataOffsetSectors(own.dataOffsetSectors())
             .dataSizeSectors(own.dataSizeSectors())
             .superOffsetSectors(own.superOffsetSectors())
-            .recoveryOffsetSectors(own.recoveryOffsetSectors())
-            .cntCorrectedRead(own.cntCorrectedRead())
+            .recoveryOffsetSectors(0)
+            .cntCorrectedRead(m.correctedReads())
             .devFlags(own.devFlags())
             .bblogShift(own.bblogShift())
             .bblogSizeSectors(own.bblogSizeSectors())
             .bblogOffsetSectors(own.bblogOffsetSectors())
-            .build();
+            .removeFeature(io.jmd.md.format.FeatureBits.RECOVERY_OFFSET)
+            .removeFeature(io.jmd.md.format.FeatureBits.RECOVERY_BITMAP);
+        if (m.state() == MemberState.RECOVERING) {
+            // md's super_1_sync: a member holding a slot but not in sync records how far it is rebuilt
+            b.addFeature(io.jmd.md.format.FeatureBits.RECOVERY_OFFSET).recoveryOffsetSectors(m.recoveryOffsetBytes() / 512);
+            if (m.isReAdded() && array.hasFeature(io.jmd.md.format.FeatureBits.BITMAP_OFFSET)) {
+                b.addFeature(io.jmd.md.format.FeatureBits.RECOVERY_BITMAP);
+            }
+        }
+        return b.build();
     }
 
     /** Whether members may differ somewhere (an unclean shutdown or an interrupted resync). */
@@ -351,6 +421,53 @@ public final class MdArray implements BlockDevice {
 
     public long resyncDoneSectors() {
         return resyncDoneSectors;
+    }
+
+    /** The sync engine's progress (recovery_cp): checkpoints and the end of a resync. */
+    void setResyncDoneSectors(long sectors) {
+        resyncDoneSectors = sectors;
+    }
+
+    /** Requests admitted since the array started. */
+    public long requestsAdmitted() {
+        return requestsAdmitted.get();
+    }
+
+    /**
+     * Quiesces the array for a member change (md's mddev_suspend): new requests wait, admitted
+     * ones end. False if they did not within {@code timeoutNanos} (then nothing is held). From a
+     * thread that may wait, never the md thread; always paired with {@link #resume}.
+     */
+    boolean suspend(long timeoutNanos) {
+        assert !mdThread.isCurrent() : "suspend from the md thread";
+        suspended = true;
+        if (!inflight.acquire(inflight.capacity(), timeoutNanos)) {
+            suspended = false;
+            suspendWait.wakeAll();
+            return false;
+        }
+        return true;
+    }
+
+    void resume() {
+        inflight.release(inflight.capacity());
+        suspended = false;
+        suspendWait.wakeAll();
+    }
+
+    /** A new member (a spare) joins the list; its superblock buffer is allocated first. */
+    void addMember(Member m) {
+        sbBuffers.put(m, env.buffers().allocate(SuperblockIo.SUPERBLOCK_AREA_BYTES));
+        members.add(m);
+    }
+
+    /**
+     * A faulty or spare member leaves (quiesced, nothing in flight on it). Its superblock buffer
+     * stays until the array stops: a superblock write may still hold it.
+     */
+    void removeMember(Member m) {
+        members.remove(m);
+        m.device().close();
     }
 
     /**
@@ -402,6 +519,9 @@ public final class MdArray implements BlockDevice {
         }
         inflight.acquire(inflight.capacity());
         stopped = true;
+        if (redundancy != null) {
+            redundancy.stop(); // the sync thread ends, idle bitmap bits are cleared
+        }
         mdThread.close();
         personality.stop();
         if (!readOnly) {
@@ -409,9 +529,10 @@ public final class MdArray implements BlockDevice {
             writeSuperblocks();
         }
         inflight.release(inflight.capacity());
-        for (Buffer b : sbBuffers) {
-            b.release();
+        if (redundancy != null) {
+            redundancy.close();
         }
+        sbBuffers.values().forEach(Buffer::release);
         for (Member m : members) {
             m.device().close();
         }

@@ -21,8 +21,17 @@ public final class Member {
     private final String path;
     private final int devNumber;
     private final AtomicReference<MemberState> state;
-    /** The slot (dev_roles value) while IN_SYNC or RECOVERING. */
-    private final int slot;
+    /**
+     * The slot (dev_roles value) while IN_SYNC or RECOVERING; -1 for a spare. Changed only while
+     * the array is quiesced (a spare taking a slot), so I/O paths see a stable value.
+     */
+    private volatile int slot;
+    /** RECOVERING: array bytes below this are rebuilt (the superblock's recovery_offset). */
+    private volatile long recoveryOffsetBytes;
+    /** Came back with its old slot (re-add): its recovery may follow the write-intent bitmap. */
+    private volatile boolean reAdded;
+    /** Read errors corrected by rewriting (the superblock's cnt_corrected_read). */
+    private final AtomicInteger correctedReads = new AtomicInteger();
     private final long dataOffsetBytes;
     private volatile Superblock1 superblock;
     /** A superblock recording this member as faulty is on disk (set by the superblock writer). */
@@ -43,6 +52,8 @@ public final class Member {
         this.slot = slot;
         this.state = new AtomicReference<>(state);
         this.dataOffsetBytes = superblock.dataOffsetSectors() * 512;
+        this.recoveryOffsetBytes = state == MemberState.RECOVERING ? superblock.recoveryOffsetSectors() * 512 : 0;
+        this.correctedReads.set(superblock.cntCorrectedRead());
     }
 
     public BlockDevice device() {
@@ -98,6 +109,45 @@ public final class Member {
     void markFaultRecorded() {
         assert state.get() == MemberState.FAULTY : path + ": recorded as faulty while " + state.get();
         faultRecorded = true;
+    }
+
+    /**
+     * Moves {@code from} -> {@code to} (SPARE -> RECOVERING -> IN_SYNC as recovery goes); true if
+     * this call did it. Only the array's member management and sync reaping call this.
+     */
+    public boolean transition(MemberState from, MemberState to) {
+        assert to != MemberState.FAULTY : "use markFaulty";
+        return state.compareAndSet(from, to);
+    }
+
+    /** A spare takes {@code newSlot} (or -1: gives it up), while the array is quiesced. */
+    public void setSlot(int newSlot) {
+        this.slot = newSlot;
+    }
+
+    public long recoveryOffsetBytes() {
+        return recoveryOffsetBytes;
+    }
+
+    public void setRecoveryOffsetBytes(long bytes) {
+        this.recoveryOffsetBytes = bytes;
+    }
+
+    public boolean isReAdded() {
+        return reAdded;
+    }
+
+    public void setReAdded(boolean reAdded) {
+        this.reAdded = reAdded;
+    }
+
+    public int correctedReads() {
+        return correctedReads.get();
+    }
+
+    /** Counts a read error fixed by rewriting the block; returns the new count. */
+    public int countCorrectedRead() {
+        return correctedReads.incrementAndGet();
     }
 
     public long dataOffsetBytes() {

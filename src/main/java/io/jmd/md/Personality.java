@@ -63,6 +63,39 @@ public interface Personality {
         return false;
     }
 
+    /**
+     * The level's part of online resync, recovery, check and repair (md's sync_request), or null
+     * when it has none yet: then a dirty array is resynced offline at assembly, an existing
+     * write-intent bitmap is left alone, and spares are not rebuilt ("not implemented yet").
+     */
+    default io.jmd.md.resync.SyncLevel syncLevel() {
+        return null;
+    }
+
+    /**
+     * Whether a write issued now reaches every slot (the bitmap's "success": a write that missed
+     * a slot leaves its chunk needing a resync). Members being rebuilt count: they get writes.
+     */
+    default boolean allSlotsWritable() {
+        return isOptimal();
+    }
+
+    /**
+     * A spare takes {@code slot} to be rebuilt (md's hot_add_disk); it gets writes from now on,
+     * reads only once {@link #memberInSync}. Called with the array quiesced.
+     */
+    default void attachMember(Member m, int slot) throws MdException {
+        throw new MdException(levelName() + ": adding a member to a running array is not implemented for this level yet");
+    }
+
+    /** A rebuilt member is in sync: it serves reads from now on (md thread). */
+    default void memberInSync(Member m) {
+    }
+
+    /** A faulty member gives up its slot (md's hot_remove_disk). Called with the array quiesced. */
+    default void detachMember(Member m) {
+    }
+
     /** Releases pools once every request has ended. */
     void stop();
 }

@@ -59,6 +59,10 @@ public final class Raid1 implements Personality {
     /** Writes held until a superblock write is on disk; consumed by the md thread only. */
     private final ConcurrentLinkedQueue<R1Request> held = new ConcurrentLinkedQueue<>();
     private final io.jmd.block.BioCallback memberDone = this::memberDone;
+    /** Online resync/recovery/check/repair (md's raid1_sync_request). */
+    private final Raid1Sync sync;
+    /** fix_read_error: reads that failed on a member are rewritten there from a good copy. */
+    private final Raid1ReadFix readFix;
 
     public Raid1(MdArray array) {
         this.array = array;
@@ -81,6 +85,8 @@ public final class Raid1 implements Personality {
             R1_REQUEST_BYTES, 0, R1Request::new);
         this.memberIos = new MemPool<>(env.scheduler(), env.budget(), array.name() + " r1 member io", raidDisks,
             MEMBER_IO_BYTES, 0, MemberIo::new);
+        this.sync = new Raid1Sync(this, array);
+        this.readFix = new Raid1ReadFix(array, this, this::endRequest);
     }
 
     @Override
@@ -105,6 +111,15 @@ public final class Raid1 implements Personality {
     }
 
     private void submitRead(R1Request r) {
+        Bio p = r.parent;
+        if (array.redundancy() != null && array.redundancy().readFromFirst(p.offsetBytes, p.lengthBytes)
+            && Long.bitCount(workingSlots.get()) > 1) {
+            // Not resynced yet: the block is read from the first member and written to the others
+            // before the read ends, so a value a client saw never rests on one copy (Raid1ReadFix).
+            requests.handOff(r);
+            readFix.queueSyncRead(r);
+            return;
+        }
         Member m = chooseReadMember(r);
         requests.handOff(r);
         if (m == null) {
@@ -153,9 +168,16 @@ public final class Raid1 implements Personality {
         Bio p = r.parent;
         Member best = null;
         long bestScore = Long.MAX_VALUE;
+        // Where a resync has yet to make the mirrors agree, read the first one: the resync source
+        // (raid1.c's choose_first), so a block reads the same until the resync copies it.
+        boolean first = array.redundancy() != null && array.redundancy().readFromFirst(p.offsetBytes, p.lengthBytes);
         for (Member m : slots) {
             if (m == null || !m.isInSync() || (r.triedSlots & (1L << m.slot())) != 0) {
                 continue;
+            }
+            if (first) {
+                best = m;
+                break;
             }
             long head = m.headPositionBytes();
             long at = m.dataOffsetBytes() + p.offsetBytes;
@@ -187,8 +209,13 @@ public final class Raid1 implements Personality {
         int st = bio.status();
         if (r.parent.op == Bio.Op.READ) {
             if (st == Errno.OK) {
+                long failed = r.triedSlots & ~(1L << io.member.slot());
                 memberIos.free(io);
-                endRequest(r, Errno.OK);
+                if (failed != 0) {
+                    readFix.queue(r, io.member, failed); // ends the request once the failed copies are rewritten
+                } else {
+                    endRequest(r, Errno.OK);
+                }
             } else {
                 io.member.countReadError();
                 retries.add(io);
@@ -219,6 +246,7 @@ public final class Raid1 implements Personality {
         } else if (r.memberFailed) {
             r.ticket = array.requestSuperblockWrite();
             held.add(r);
+            array.wakeMdThread(); // the pass that wrote the ticket may have looked before r was added
         } else {
             endRequest(r, Errno.OK);
         }
@@ -233,6 +261,7 @@ public final class Raid1 implements Personality {
 
     @Override
     public void mdThreadWork() {
+        readFix.mdThreadWork();
         MemberIo io;
         while ((io = retries.poll()) != null) {
             R1Request r = io.request;
@@ -335,9 +364,48 @@ public final class Raid1 implements Personality {
     }
 
     @Override
+    public io.jmd.md.resync.SyncLevel syncLevel() {
+        return sync;
+    }
+
+    @Override
+    public boolean allSlotsWritable() {
+        for (Member m : slots) {
+            if (m == null || m.state() == MemberState.FAULTY) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void attachMember(Member m, int slot) {
+        assert slot >= 0 && slot < slots.length : "slot " + slot;
+        assert slots[slot] == null || slots[slot].state() == MemberState.FAULTY : "slot " + slot + " is held";
+        slots[slot] = m; // the array is quiesced: every request admitted after sees it
+    }
+
+    @Override
+    public void memberInSync(Member m) {
+        assert slots[m.slot()] == m : m + " is not in its slot";
+        workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+    }
+
+    @Override
+    public void detachMember(Member m) {
+        int slot = m.slot();
+        if (slot >= 0 && slot < slots.length && slots[slot] == m) {
+            slots[slot] = null;
+            workingSlots.getAndUpdate(w -> w & ~(1L << slot));
+        }
+    }
+
+    @Override
     public void stop() {
         assert retries.isEmpty() : "retries left at stop";
         assert held.isEmpty() : "held writes left at stop";
+        assert readFix.isEmpty() : "read fixes left at stop";
+        readFix.close();
         requests.close();
         memberIos.close();
     }

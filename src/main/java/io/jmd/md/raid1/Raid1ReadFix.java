@@ -1,0 +1,247 @@
+package io.jmd.md.raid1;
+
+import io.jmd.block.Bio;
+import io.jmd.block.Errno;
+import io.jmd.block.SyncIo;
+import io.jmd.md.MdArray;
+import io.jmd.md.Member;
+import io.jmd.md.resync.SyncBarrier;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.ObjIntConsumer;
+
+/**
+ * raid1d's fix_read_error: a read that failed on some member and then succeeded on another has
+ * its good data written back to each member that failed, and read again from it. The rewrite
+ * makes the disk remap a bad sector; a member whose rewrite or re-read fails, or that needed more
+ * than {@link #CORRECTED_READS_MAX} corrections, is failed (md's max_corr_read_errors).
+ *
+ * <p>md freezes the array around the fix so that no write to the block lands between the read
+ * and the rewrite (the rewrite would put the older data back on one mirror). Here the md thread
+ * raises the sync barrier of the block's regions instead, and does the fix only once no normal
+ * write is in flight there; until then the request waits in {@link #deferred}, polled on each pass
+ * (a timer wakes the md thread soon after). The fix itself is synchronous member I/O on the md
+ * thread, as raid1d's sync_page_io (and the piecewise read above it).
+ *
+ * <p>Threads: {@link #queue} from completion callbacks (never blocks); everything else on the
+ * md thread, which owns {@link #deferred}.
+ */
+final class Raid1ReadFix {
+    /** md's max_corr_read_errors default. */
+    static final int CORRECTED_READS_MAX = 20;
+    /** How soon the md thread looks again at a fix waiting for writes to drain. */
+    static final long RETRY_NANOS = 1_000_000L;
+    /**
+     * The fix works through two scratch buffers of this size, preallocated (the md thread never
+     * waits for memory): the good copy is read again under the barrier (the data the client got
+     * may be older than a write that landed since), written to the failing member, read back
+     * from it and compared. The client's data never comes from the member being fixed.
+     */
+    static final int SCRATCH_BYTES = 64 << 10;
+    static final int REWRITE_DONE = 1;
+    static final int REWRITE_FAILED = 0;
+    static final int REWRITE_SKIPPED = -1;
+
+    /**
+     * A read to fix: the request (its data holds the good copy), where it came from, who failed;
+     * or ({@code good} null) a read of a block not resynced yet, to read and resync here.
+     */
+    record Fix(R1Request request, Member good, long failedSlots, int[] buckets, boolean[] raised) {
+    }
+
+    private final MdArray array;
+    private final Raid1 raid1;
+    private final ObjIntConsumer<R1Request> end;
+    private final ConcurrentLinkedQueue<Fix> queued = new ConcurrentLinkedQueue<>();
+    private final ArrayDeque<Fix> deferred = new ArrayDeque<>();
+    private final io.jmd.mem.Buffer scratch;
+
+    Raid1ReadFix(MdArray array, Raid1 raid1, ObjIntConsumer<R1Request> end) {
+        this.array = array;
+        this.raid1 = raid1;
+        this.end = end;
+        this.scratch = array.env().buffers().allocate(2L * SCRATCH_BYTES);
+    }
+
+    void close() {
+        scratch.release();
+    }
+
+    /**
+     * A read of a block the resync has not reached yet (raid1.c reads such blocks from the first
+     * member): here it is read from the first member and written to the others under the sync
+     * barrier before it ends, so that a value a client saw always has every copy. Never blocks.
+     */
+    void queueSyncRead(R1Request r) {
+        queue(r, null, 0);
+    }
+
+    /** A retried read succeeded on {@code good} after failing on {@code failedSlots}. Never blocks. */
+    void queue(R1Request r, Member good, long failedSlots) {
+        Bio p = r.parent;
+        long first = p.offsetBytes >>> SyncBarrier.UNIT_SHIFT;
+        long last = (p.offsetBytes + p.lengthBytes - 1) >>> SyncBarrier.UNIT_SHIFT;
+        List<Integer> buckets = new ArrayList<>();
+        for (long u = first; u <= last && buckets.size() < SyncBarrier.BUCKETS; u++) {
+            int b = (int) (u % SyncBarrier.BUCKETS);
+            if (!buckets.contains(b)) {
+                buckets.add(b);
+            }
+        }
+        int[] bs = buckets.stream().mapToInt(Integer::intValue).toArray();
+        queued.add(new Fix(r, good, failedSlots, bs, new boolean[bs.length]));
+        array.wakeMdThread();
+    }
+
+    boolean isEmpty() {
+        return queued.isEmpty() && deferred.isEmpty();
+    }
+
+    /** md thread: fixes what it can now, defers the rest. */
+    void mdThreadWork() {
+        Fix f;
+        while ((f = queued.poll()) != null) {
+            deferred.add(f);
+        }
+        int n = deferred.size();
+        for (int i = 0; i < n; i++) {
+            Fix x = deferred.poll();
+            if (tryFix(x)) {
+                continue;
+            }
+            deferred.add(x);
+        }
+        if (!deferred.isEmpty()) {
+            array.env().timer().schedule(RETRY_NANOS, array::wakeMdThread);
+        }
+    }
+
+    private boolean tryFix(Fix f) {
+        var redundancy = array.redundancy();
+        SyncBarrier barrier = redundancy == null ? null : redundancy.barrier();
+        if (barrier != null) {
+            for (int i = 0; i < f.buckets().length; i++) {
+                if (!f.raised()[i]) {
+                    if (!barrier.tryRaise(f.buckets()[i], Integer.MAX_VALUE)) {
+                        return false; // normal writes wait for this region: they go first
+                    }
+                    f.raised()[i] = true;
+                }
+            }
+            for (int b : f.buckets()) {
+                if (!barrier.drained(b)) {
+                    return false;
+                }
+            }
+        }
+        int status = Errno.OK;
+        try {
+            if (f.good() == null) {
+                status = readAndResync(f.request().parent);
+            } else {
+                fix(f);
+            }
+        } finally {
+            if (barrier != null) {
+                for (int i = 0; i < f.buckets().length; i++) {
+                    barrier.lower(f.buckets()[i]);
+                }
+            }
+        }
+        int st = status;
+        io.jmd.sync.DependencyChecker.runAtomic(array.env().scheduler().current(), () -> end.accept(f.request(), st));
+        return true;
+    }
+
+    private void fix(Fix f) {
+        Bio p = f.request().parent;
+        for (Member bad : raid1.slots()) {
+            if (bad == null || bad == f.good() || !bad.isInSync() || (f.failedSlots() & (1L << bad.slot())) == 0) {
+                continue;
+            }
+            int fixed = rewrite(f.good(), bad, p);
+            if (fixed == REWRITE_FAILED) {
+                bad.countWriteError();
+                array.memberError(bad); // the rewrite did not take: the member is failing
+            } else if (fixed == REWRITE_DONE && bad.countCorrectedRead() > CORRECTED_READS_MAX) {
+                array.memberError(bad); // keeps needing corrections: md fails it too
+            }
+        }
+    }
+
+    /**
+     * Reads {@code p} from the first in-sync member (a sector it cannot read from the next that
+     * can), then writes it to every other in-sync member. EIO only if some sector reads nowhere.
+     */
+    private int readAndResync(Bio p) {
+        var scheduler = array.env().scheduler();
+        List<Member> inSync = new ArrayList<>();
+        for (Member m : raid1.slots()) {
+            if (m != null && m.isInSync()) {
+                inSync.add(m);
+            }
+        }
+        if (inSync.isEmpty()) {
+            return Errno.EIO;
+        }
+        Member first = inSync.get(0);
+        boolean whole = SyncIo.read(scheduler, first.device(), first.dataOffsetBytes() + p.offsetBytes, p.data) == Errno.OK;
+        if (!whole) {
+            first.countReadError();
+            for (long at = 0; at < p.lengthBytes; at += 512) {
+                boolean read = false;
+                for (Member m : inSync) {
+                    if (SyncIo.read(scheduler, m.device(), m.dataOffsetBytes() + p.offsetBytes + at, p.data.asSlice(at, 512))
+                        == Errno.OK) {
+                        read = true;
+                        break;
+                    }
+                }
+                if (!read) {
+                    return Errno.EIO;
+                }
+            }
+        }
+        for (Member m : inSync) {
+            if (m == first && whole) {
+                continue; // it holds what was read
+            }
+            if (SyncIo.write(scheduler, m.device(), m.dataOffsetBytes() + p.offsetBytes, p.data, 0) != Errno.OK) {
+                m.countWriteError();
+                array.memberError(m);
+            }
+        }
+        return Errno.OK;
+    }
+
+    /**
+     * Reads the block again from {@code good}, writes it to {@code bad} and reads it back from
+     * there, a scratch buffer at a time (raid1.c fix_read_error): {@link #REWRITE_DONE}, or
+     * {@link #REWRITE_FAILED} if it did not take, or {@link #REWRITE_SKIPPED} when the good copy
+     * cannot be read now (nothing sure to write: the next read or sync tries again).
+     */
+    private int rewrite(Member good, Member bad, Bio p) {
+        var scheduler = array.env().scheduler();
+        for (long at = 0; at < p.lengthBytes; at += SCRATCH_BYTES) {
+            long len = Math.min(SCRATCH_BYTES, p.lengthBytes - at);
+            MemorySegment copy = scratch.slice(0, len);
+            MemorySegment back = scratch.slice(SCRATCH_BYTES, len);
+            long from = good.dataOffsetBytes() + p.offsetBytes + at;
+            long dev = bad.dataOffsetBytes() + p.offsetBytes + at;
+            if (SyncIo.read(scheduler, good.device(), from, copy) != Errno.OK) {
+                good.countReadError();
+                return REWRITE_SKIPPED;
+            }
+            if (SyncIo.write(scheduler, bad.device(), dev, copy, 0) != Errno.OK
+                || SyncIo.read(scheduler, bad.device(), dev, back) != Errno.OK
+                || copy.mismatch(back) >= 0) {
+                return REWRITE_FAILED;
+            }
+        }
+        return REWRITE_DONE;
+    }
+}

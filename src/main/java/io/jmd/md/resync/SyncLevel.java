@@ -1,0 +1,35 @@
+package io.jmd.md.resync;
+
+/**
+ * A level's part of a sync (md's pers->sync_request): what one window of the resync address
+ * space needs read, compared and written. The engine ({@link SyncRun}) owns ordering, bitmap
+ * skips, barriers, throttling and checkpoints; the level only moves data.
+ *
+ * <p>Called on the sync thread only. {@link #step} submits the window's next I/O through
+ * {@link SyncWindow#submit} and returns false, or returns true when the window is finished; the
+ * engine calls it again once every I/O it submitted has ended. It may wait on member I/O
+ * slots (backpressure), never on anything else.
+ */
+public interface SyncLevel {
+    /** Bytes of the resync address space (raid1: the array; raid4/5/6: one member's data). */
+    long sizeBytes();
+
+    /** Window buffers one window of {@code action} needs (check/repair: one per in-sync member). */
+    int buffersPerWindow(SyncAction action);
+
+    /** Advances {@code w}; true when it is finished (nothing submitted). */
+    boolean step(SyncWindow w);
+
+    /** Start of the resync address range array byte {@code arrayBytes} maps to (raid1, raid10: itself). */
+    default long syncStartBytes(long arrayBytes) {
+        return arrayBytes;
+    }
+
+    /** End of the resync address range array bytes up to {@code arrayEndBytes} map to. */
+    default long syncEndBytes(long arrayEndBytes) {
+        return arrayEndBytes;
+    }
+
+    /** Whether every slot would hold current data with the recovery targets in sync. */
+    boolean fullAfterSync(SyncWindow.Targets targets);
+}

@@ -1,0 +1,125 @@
+package io.jmd.bench;
+
+import io.jmd.Env;
+import io.jmd.block.BlockDevice;
+import io.jmd.block.FileBlockDevice;
+import io.jmd.md.Assembler;
+import io.jmd.md.Creator;
+import io.jmd.md.MdArray;
+import io.jmd.md.format.CreateOptions;
+import io.jmd.md.format.RaidLevel;
+import io.jmd.md.resync.SyncStatus;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.SplittableRandom;
+
+/**
+ * Resync speed on idle members against their raw bandwidth, same run: a RAID1 of two member
+ * files whose data differ (random, fully allocated) is assembled dirty and resynced online with
+ * no speed limit; the raw figure is a plain copy of the same bytes from one member file to the
+ * other (4 MiB positional reads and writes through FileChannel, one thread). Both move every data
+ * byte once: read from the first member, written to the second. Usage:
+ * {@code ResyncBench [DIR (/dev/shm/jmd-bench)] [memberMiB (1024)]}. Prints MB/s and resync/raw.
+ */
+public final class ResyncBench {
+    static final int COPY_BYTES = 4 << 20;
+    static final long DATA_OFFSET_BYTES = 1 << 20; // mdadm's data offset for members of this size: 2048 sectors
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args.length > 0 ? args[0] : "/dev/shm/jmd-bench");
+        long memberMiB = args.length > 1 ? Long.parseLong(args[1]) : 1024;
+        Files.createDirectories(dir);
+        Path a = dir.resolve("a.img");
+        Path b = dir.resolve("b.img");
+        System.out.printf(Locale.ROOT, "resync benchmark: %s, members %d MiB, JDK %s%n", dir, memberMiB, Runtime.version());
+        System.out.println("round   raw copy MB/s   resync MB/s   resync/raw");
+        for (int round = 0; round < 3; round++) {
+            fill(a, memberMiB, 1 + round);
+            fill(b, memberMiB, 100 + round);
+            double raw = rawCopy(a, b, memberMiB);
+            fill(b, memberMiB, 200 + round);
+            double resync = resync(a, b);
+            System.out.printf(Locale.ROOT, "%-7s %15.0f %13.0f %12.2f%n", round == 0 ? "warm-up" : Integer.toString(round),
+                raw, resync, resync / raw);
+        }
+        Files.deleteIfExists(a);
+        Files.deleteIfExists(b);
+    }
+
+    /** Random, fully written contents (no holes: the resync must copy every byte). */
+    static void fill(Path p, long memberMiB, long seed) throws Exception {
+        SplittableRandom r = new SplittableRandom(seed);
+        ByteBuffer buf = ByteBuffer.allocateDirect(COPY_BYTES);
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
+            for (long at = 0; at < memberMiB << 20; at += COPY_BYTES) {
+                buf.clear();
+                while (buf.remaining() >= 8) {
+                    buf.putLong(r.nextLong());
+                }
+                buf.flip();
+                while (buf.hasRemaining()) {
+                    ch.write(buf, at + buf.position());
+                }
+            }
+        }
+    }
+
+    /** MB/s of a plain copy of the data area from a to b. */
+    static double rawCopy(Path a, Path b, long memberMiB) throws Exception {
+        ByteBuffer buf = ByteBuffer.allocateDirect(COPY_BYTES);
+        long bytes = (memberMiB << 20) - 2 * DATA_OFFSET_BYTES;
+        long t0 = System.nanoTime();
+        try (FileChannel in = FileChannel.open(a, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(b, StandardOpenOption.WRITE)) {
+            for (long at = DATA_OFFSET_BYTES; at < DATA_OFFSET_BYTES + bytes; at += COPY_BYTES) {
+                buf.clear();
+                buf.limit((int) Math.min(COPY_BYTES, DATA_OFFSET_BYTES + bytes - at));
+                while (buf.hasRemaining()) {
+                    if (in.read(buf, at + buf.position()) < 0) {
+                        throw new IllegalStateException("short read");
+                    }
+                }
+                buf.flip();
+                while (buf.hasRemaining()) {
+                    out.write(buf, at + buf.position());
+                }
+            }
+            out.force(false);
+        }
+        return bytes / ((System.nanoTime() - t0) / 1e9) / 1e6;
+    }
+
+    /** MB/s of jmd's online resync of the whole array (created dirty: its members differ). */
+    static double resync(Path a, Path b) throws Exception {
+        try (Env env = Env.production(1L << 30)) {
+            List<BlockDevice> devs = new ArrayList<>();
+            for (Path p : List.of(a, b)) {
+                devs.add(FileBlockDevice.open(env, FileBlockDevice.Options.of(p)));
+            }
+            Creator.create(env, devs, new Creator.Request(CreateOptions.defaults(RaidLevel.RAID1, 2), Optional.of("bench"),
+                "bench", 0, false, false, true));
+            devs.forEach(BlockDevice::close);
+            long t0 = System.nanoTime();
+            try (MdArray array = Assembler.assemble(env, (n, ro) -> FileBlockDevice.open(env, FileBlockDevice.Options.of(Path.of(n))),
+                List.of(a.toString(), b.toString()), Assembler.Options.DEFAULT)) {
+                array.redundancy().engine().throttle().setLimits(0, Long.MAX_VALUE / 2048);
+                array.redundancy().awaitSyncIdle();
+                long t1 = System.nanoTime();
+                SyncStatus s = array.redundancy().engine().lastFinished();
+                if (s == null || array.needsResync()) {
+                    throw new IllegalStateException("the resync did not finish");
+                }
+                return array.sizeBytes() / ((t1 - t0) / 1e9) / 1e6;
+            }
+        }
+    }
+}
