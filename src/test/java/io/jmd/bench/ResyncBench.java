@@ -31,6 +31,7 @@ import java.util.SplittableRandom;
  */
 public final class ResyncBench {
     static final int COPY_BYTES = 4 << 20;
+    static final int ROUNDS = 6;
     static final long DATA_OFFSET_BYTES = 1 << 20; // mdadm's data offset for members of this size: 2048 sectors
 
     public static void main(String[] args) throws Exception {
@@ -41,7 +42,8 @@ public final class ResyncBench {
         Path b = dir.resolve("b.img");
         System.out.printf(Locale.ROOT, "resync benchmark: %s, members %d MiB, JDK %s%n", dir, memberMiB, Runtime.version());
         System.out.println("round   raw copy MB/s   resync MB/s   resync/raw");
-        for (int round = 0; round < 3; round++) {
+        List<Double> ratios = new ArrayList<>();
+        for (int round = 0; round < ROUNDS; round++) {
             fill(a, memberMiB, 1 + round);
             fill(b, memberMiB, 100 + round);
             double raw = rawCopy(a, b, memberMiB);
@@ -49,7 +51,13 @@ public final class ResyncBench {
             double resync = resync(a, b);
             System.out.printf(Locale.ROOT, "%-7s %15.0f %13.0f %12.2f%n", round == 0 ? "warm-up" : Integer.toString(round),
                 raw, resync, resync / raw);
+            if (round > 0) {
+                ratios.add(resync / raw);
+            }
         }
+        ratios.sort(null);
+        System.out.printf(Locale.ROOT, "median resync/raw over %d rounds: %.2f (goal >= 0.90)%n", ratios.size(),
+            ratios.get(ratios.size() / 2));
         Files.deleteIfExists(a);
         Files.deleteIfExists(b);
     }
