@@ -341,6 +341,37 @@ final class RedundancyTest {
     }
 
     @Test
+    void hotSpareReplacesAFailedMemberByItselfAndSurvivesARestart() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b", "c");
+            create(env, disks, true, "a", "b");
+            long[] model;
+            try (MdArray a = assemble(disks, false, "a", "b")) {
+                model = new long[(int) (a.sizeBytes() / BLOCK)];
+                writeStream(env, a, model, 200, 8, n -> { }, new AtomicInteger());
+                assertTrue(MemberManager.add(a, "c", false).startsWith("added"));
+                Thread.sleep(100);
+                assertEquals(MemberState.SPARE, MemberManager.find(a, "c").state(), "an optimal array keeps it as a spare");
+                assertTrue(MdStat.format(List.of(a)).contains("c[2](S)"), MdStat.format(List.of(a)));
+            }
+            Superblock1 spare = sbOf(env, disks, "c");
+            assertEquals(DevRole.SPARE, spare.devRoles().role(spare.devNumber()), "spares have role 0xffff");
+            try (MdArray a = assemble(disks, false, "a", "b", "c")) {
+                assertEquals(MemberState.SPARE, MemberManager.find(a, "c").state(), "the spare comes back as a spare");
+                disks.faults("b").failDevice();
+                writeStream(env, a, model, 100, 8, n -> { }, new AtomicInteger());
+                awaitIdle(a);
+                assertEquals(MemberState.IN_SYNC, MemberManager.find(a, "c").state(), "the hot spare took b's place");
+                assertEquals("[2/2] [UU]", a.personality().status());
+                verify(env, a, model);
+                disks.faults("b").restoreDevice();
+            }
+            assertMirrorsEqual(env, disks, "a", "c");
+        }
+    }
+
+    @Test
     void reAddedMemberIsRebuiltOnlyWhereTheBitmapSaysItMissedWrites() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
