@@ -440,6 +440,9 @@ public final class MdArray implements BlockDevice {
      */
     boolean suspend(long timeoutNanos) {
         assert !mdThread.isCurrent() : "suspend from the md thread";
+        if (stopped) {
+            return false; // stopping: close() holds the slots and nothing may change any more
+        }
         suspended = true;
         if (!inflight.acquire(inflight.capacity(), timeoutNanos)) {
             suspended = false;
