@@ -97,7 +97,7 @@ final class Serving {
         for (MdArray a : arrays) {
             a.redundancy().setOpener(CliSupport.opener(env));
             if (control.syncSpeedMaxKib() > 0) {
-                a.redundancy().engine().throttle().setLimits(control.syncSpeedMinKib(), control.syncSpeedMaxKib());
+                a.redundancy().engine().setSpeedLimits(control.syncSpeedMinKib(), control.syncSpeedMaxKib());
             }
         }
         Path path = control.path() != null ? control.path()

@@ -241,7 +241,7 @@ public final class ControlServer implements AutoCloseable {
                 case "action" -> action(array(arg(args, 0)), arg(args, 1), out);
                 case "speed" -> {
                     SyncEngine e = array(arg(args, 0)).redundancy().engine();
-                    e.throttle().setLimits(Long.parseLong(arg(args, 1)), Long.parseLong(arg(args, 2)));
+                    e.setSpeedLimits(Long.parseLong(arg(args, 1)), Long.parseLong(arg(args, 2)));
                     send(out, "OK sync speed limits " + e.throttle().minKib() + " - " + e.throttle().maxKib() + " KiB/s");
                 }
                 case "monitor" -> {

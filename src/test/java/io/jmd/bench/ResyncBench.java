@@ -119,7 +119,7 @@ public final class ResyncBench {
             long t0 = System.nanoTime();
             try (MdArray array = Assembler.assemble(env, (n, ro) -> FileBlockDevice.open(env, FileBlockDevice.Options.of(Path.of(n))),
                 List.of(a.toString(), b.toString()), Assembler.Options.DEFAULT)) {
-                array.redundancy().engine().throttle().setLimits(0, Long.MAX_VALUE / 2048);
+                array.redundancy().engine().setSpeedLimits(0, Long.MAX_VALUE / 2048);
                 array.redundancy().awaitSyncIdle();
                 long t1 = System.nanoTime();
                 SyncStatus s = array.redundancy().engine().lastFinished();

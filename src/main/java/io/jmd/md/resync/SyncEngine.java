@@ -82,6 +82,12 @@ public final class SyncEngine {
         return throttle;
     }
 
+    /** Sets sync_speed_min/max (KiB/s); a sync waiting on the old maximum looks again at once. */
+    public void setSpeedLimits(long minKib, long maxKib) {
+        throttle.setLimits(minKib, maxKib);
+        host.barrier().syncWaitQueue().wakeAll();
+    }
+
     public int flags() {
         return flags.get();
     }

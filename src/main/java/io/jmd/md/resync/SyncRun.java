@@ -240,7 +240,9 @@ final class SyncRun implements Runnable {
             }
             // once stopping, only ended windows matter (the interrupt flag stays set: waiting on it would spin)
             boolean wasStopping = stopping;
-            wake.waitUntil(() -> !ended.isEmpty() || anyDrained() || !wasStopping && interrupted.getAsBoolean(), waitNanos);
+            long limits = throttle.changes();
+            wake.waitUntil(() -> !ended.isEmpty() || anyDrained() || !wasStopping && interrupted.getAsBoolean()
+                || throttle.changes() != limits, waitNanos);
         }
     }
 

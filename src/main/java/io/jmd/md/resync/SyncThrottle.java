@@ -25,6 +25,7 @@ public final class SyncThrottle {
 
     private volatile long minKib;
     private volatile long maxKib;
+    private volatile long changes;
     private long markNanos;
     private long markBytes;
     private long olderMarkNanos;
@@ -40,6 +41,12 @@ public final class SyncThrottle {
         }
         this.minKib = minKib;
         this.maxKib = maxKib;
+        changes++;
+    }
+
+    /** Bumped by every {@link #setLimits}: a sync waiting out the old maximum looks again. */
+    long changes() {
+        return changes;
     }
 
     public long minKib() {
