@@ -357,7 +357,9 @@ public final class ControlServer implements AutoCloseable {
         };
         if (st != Errno.OK) {
             send(out, "ERR " + Errno.name(st) + " cannot start " + what + " on " + a.name() + ": "
-                + (st == Errno.EBUSY ? "a sync is running (" + e.syncActionName() + ")" : "the array is read-only"));
+                + (st == Errno.EBUSY ? "a sync is running (" + e.syncActionName() + ")"
+                : st == Errno.ENOTSUP ? "online sync is not implemented for " + a.personality().levelName() + " yet"
+                : "the array is read-only"));
         } else {
             send(out, "OK " + what + " on " + a.name());
         }

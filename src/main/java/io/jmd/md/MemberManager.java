@@ -107,6 +107,10 @@ public final class MemberManager {
         if (a.isReadOnly()) {
             throw new MdException(a.name() + " is read-only (" + Errno.name(Errno.EROFS) + ")");
         }
+        if (a.personality().syncLevel() == null) {
+            throw new MdException("adding a member to a running " + a.personality().levelName()
+                + " array is not implemented yet (jmd rebuilds raid1 members only so far)");
+        }
         for (Member m : a.members()) {
             if (m.path().equals(path)) {
                 throw new MdException(path + " is already a member of " + a.name() + " (" + m.state() + ")");

@@ -245,11 +245,15 @@ public final class SyncEngine {
 
     /**
      * The operator asks for {@code a} (sync_action check/repair/resync). Returns 0, EBUSY while
-     * another sync runs, EROFS on a read-only array; the sync starts on the md thread's next pass.
+     * another sync runs, EROFS on a read-only array, ENOTSUP for a level without online sync yet;
+     * the sync starts on the md thread's next pass.
      */
     public int request(SyncAction a) {
         if (host.isReadOnly()) {
             return Errno.EROFS;
+        }
+        if (host.syncLevel() == null) {
+            return Errno.ENOTSUP;
         }
         if ((flags.get() & RUNNING) != 0 || requested != null) {
             return Errno.EBUSY;
