@@ -36,6 +36,9 @@ import java.util.function.Function;
  *       allocates from a pool it could wait on: superblock buffers are preallocated per member.</li>
  *   <li>Completion callbacks: report member errors through {@link #memberError}, which only sets
  *       state and wakes the md thread.</li>
+ *   <li>The sync thread and the misc work queue that starts it, the bitmap's writers, member
+ *       management: see {@link Redundancy}, which holds the hooks this class calls (write
+ *       admission and end, each md thread pass, each superblock update, stop).</li>
  * </ul>
  *
  * <h2>Acknowledged writes survive</h2>
