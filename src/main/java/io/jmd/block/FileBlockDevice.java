@@ -1,5 +1,6 @@
 package io.jmd.block;
 
+import io.jmd.sync.JmdThread;
 import io.jmd.sync.ThreadRole;
 
 import io.jmd.Env;
@@ -217,14 +218,19 @@ public final class FileBlockDevice implements BlockDevice {
     }
 
     /**
-     * Caller runs: a thread that serves a client (an NBD connection) and may block does the I/O
+     * Caller runs: a thread that serves a client (an NBD connection) or that jmd did not start (an
+     * application embedding jmd, the CLI), and so may block, does the I/O
      * itself while this device answers fast (page cache, tmpfs: a few microseconds), sparing the
      * two thread hand-offs a worker costs, which on small requests cost more than the I/O. Slow
      * storage (a disk, a network file system) goes to the workers, so that deep queues keep
      * their parallelism. Never on I/O-progress threads (the md thread, workers, timers).
      */
     private boolean runsInline() {
-        return serviceNanosAverage < INLINE_SERVICE_NANOS_MAX && env.scheduler().current().has(ThreadRole.CLIENT);
+        if (serviceNanosAverage >= INLINE_SERVICE_NANOS_MAX) {
+            return false;
+        }
+        JmdThread me = env.scheduler().current();
+        return me.has(ThreadRole.CLIENT) || me.has(ThreadRole.EXTERNAL);
     }
 
     @Override

@@ -179,14 +179,16 @@ public final class SyncEngine {
             SyncRun r = new SyncRun(host, level, a, from, Math.max(from, to), targets, useBitmap, buffers, throttle,
                 () -> (flags.get() & INTR) != 0, this::syncThreadEnded);
             run = r;
+            // Before the start: a fast sync thread would otherwise post its progress, and even its
+            // end, before the event that it started (a monitor saw a rebuild finish before it began).
+            host.event("RebuildStarted", null, a.syncActionName() + " from " + from / 1024 + "K of " + to / 1024 + "K"
+                + (a == SyncAction.RECOVER ? " onto " + String.join(",", targets.stream().map(Member::path).toList()) : ""));
             JmdThread t = host.env().scheduler().start(host.name() + "_" + a.syncActionName(), EnumSet.of(ThreadRole.IO_PROGRESS), r);
             started = true;
             thread = t;
             lastError = null;
-            host.event("RebuildStarted", null, a.syncActionName() + " from " + from / 1024 + "K of " + to / 1024 + "K"
-                + (a == SyncAction.RECOVER ? " onto " + String.join(",", targets.stream().map(Member::path).toList()) : ""));
         } catch (MdException | RuntimeException | OutOfMemoryError e) {
-            if (started) { // only the event report can fail here: the thread runs and will be reaped
+            if (started) { // nothing after the start throws today; if it did, the thread runs and will be reaped
                 LOG.log(System.Logger.Level.WARNING, host.name() + ": " + e);
                 return;
             }
