@@ -79,8 +79,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new CliException("--sync-speed-min must be >= 0 and --sync-speed-max > 0", 2);
         }
         List<ServeConfig.Entry> entries = entries();
-        boolean activation = transport.socketActivation || System.getenv("LISTEN_FDS") != null && !transport.stdio
-            && transport.unix == null;
+        boolean activation = transport.socketActivation
+            || io.jmd.nbd.SocketActivation.isActivated() && !transport.stdio && transport.unix == null;
         Serving.Listen listen = new Serving.Listen(bind, port, transport.unix, transport.stdio, activation);
         try (Env env = CliSupport.env()) {
             List<Serving.Exported> exports = new ArrayList<>();
