@@ -543,6 +543,37 @@ final class RedundancyTest {
     }
 
     @Test
+    void readOnlyDirtyArrayReadsFromTheFirstMemberAndWritesNothing() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b");
+            create(env, disks, false, "a", "b");
+            long dataOff = sbOf(env, disks, "b").dataOffsetSectors() * 512;
+            rawWrite(env, disks, "a", dataOff, 1 << 20, 0x21);
+            rawWrite(env, disks, "b", dataOff, 1 << 20, 0x12);
+            for (String n : new String[] {"a", "b"}) {
+                var dev = disks.opener().open(n, false);
+                SuperblockIo.Found f = SuperblockIo.read(env, dev);
+                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
+            }
+            byte[] aBefore = disks.raw("a", 0, (int) DISK_BYTES);
+            byte[] bBefore = disks.raw("b", 0, (int) DISK_BYTES);
+            disks.faults("a").addRule(FaultRule.error(dataOff + (1 << 20), BLOCK, Bio.Op.READ).times(1));
+            try (MdArray a = Assembler.assemble(env, disks.opener(), List.of("a", "b"), new Assembler.Options(false, true))) {
+                Buffer buf = env.buffers().allocate(1 << 20);
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, 0, buf.segment()));
+                    assertEquals(0x21, buf.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 4096), "the first member's copy");
+                }
+                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, 1 << 20, buf.segment()), "served by b after a's error");
+                buf.release();
+            }
+            assertArrayEquals(aBefore, disks.raw("a", 0, (int) DISK_BYTES), "a read-only array writes nothing to a");
+            assertArrayEquals(bBefore, disks.raw("b", 0, (int) DISK_BYTES), "nor to b");
+        }
+    }
+
+    @Test
     void staleBitmapCountsEveryChunkAsDirty() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {

@@ -112,10 +112,11 @@ public final class Raid1 implements Personality {
 
     private void submitRead(R1Request r) {
         Bio p = r.parent;
-        if (array.redundancy() != null && array.redundancy().readFromFirst(p.offsetBytes, p.lengthBytes)
+        if (!array.isReadOnly() && array.redundancy() != null && array.redundancy().readFromFirst(p.offsetBytes, p.lengthBytes)
             && Long.bitCount(workingSlots.get()) > 1) {
             // Not resynced yet: the block is read from the first member and written to the others
             // before the read ends, so a value a client saw never rests on one copy (Raid1ReadFix).
+            // A read-only array writes nothing: its reads only come from the first member.
             requests.handOff(r);
             readFix.queueSyncRead(r);
             return;
@@ -211,7 +212,7 @@ public final class Raid1 implements Personality {
             if (st == Errno.OK) {
                 long failed = r.triedSlots & ~(1L << io.member.slot());
                 memberIos.free(io);
-                if (failed != 0) {
+                if (failed != 0 && !array.isReadOnly()) {
                     readFix.queue(r, io.member, failed); // ends the request once the failed copies are rewritten
                 } else {
                     endRequest(r, Errno.OK);

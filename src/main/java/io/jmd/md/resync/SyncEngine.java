@@ -197,8 +197,8 @@ public final class SyncEngine {
             }
             run = null;
             clearAll();
-            lastError = e.getMessage();
             host.event("SyncStartFailed", null, a.syncActionName() + ": " + e.getMessage());
+            lastError = e.getMessage(); // after the report: whoever sees the error finds the event too
             LOG.log(System.Logger.Level.ERROR, host.name() + ": could not start " + a.syncActionName() + ": " + e);
         }
     }
