@@ -186,6 +186,24 @@ final class ControlCommands {
         }
     }
 
+    @Command(name = "stripe-cache-size",
+        description = "Show or change a running raid4/5/6 array's stripe cache (md's stripe_cache_size), in stripes.")
+    static final class StripeCacheSize implements Callable<Integer> {
+        @Mixin
+        Target target = new Target();
+
+        @Parameters(index = "0", arity = "0..1", paramLabel = "STRIPES", description = "new size (4..32768); none: show it")
+        Integer stripes;
+
+        @Override
+        public Integer call() throws Exception {
+            try (ControlClient c = target.connect()) {
+                return stripes == null ? print(c.call("stripe-cache", target.arrayOrDash()))
+                    : print(c.call("stripe-cache", target.arrayOrDash(), Integer.toString(stripes)));
+            }
+        }
+    }
+
     @Command(name = "status", description = "The running arrays as /proc/mdstat shows them, with sync progress, speed and ETA.")
     static final class Status implements Callable<Integer> {
         @Mixin

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
  * jmd's command line: mdadm's verbs and option spellings, so md users feel at home.
  * Exit codes: 0 done, 1 the operation failed (the message says why), 2 wrong usage.
  */
-@Command(name = "jmd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "jmd", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = Main.Version.class,
     description = "Linux md software RAID in user space, served over NBD.",
     subcommands = {
         StartCommand.class,
@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
         ControlCommands.ReAdd.class,
         ControlCommands.Action.class,
         ControlCommands.SyncSpeed.class,
+        ControlCommands.StripeCacheSize.class,
         ControlCommands.Monitor.class,
         SimCommand.class,
         CommandLine.HelpCommand.class

@@ -244,6 +244,7 @@ public final class ControlServer implements AutoCloseable {
                     e.setSpeedLimits(Long.parseLong(arg(args, 1)), Long.parseLong(arg(args, 2)));
                     send(out, "OK sync speed limits " + e.throttle().minKib() + " - " + e.throttle().maxKib() + " KiB/s");
                 }
+                case "stripe-cache" -> stripeCache(array(arg(args, 0)), args.size() > 1 ? args.get(1) : null, out);
                 case "monitor" -> {
                     monitor(c, out, !args.isEmpty() && args.get(0).equals("test"));
                     return false;
@@ -390,6 +391,17 @@ public final class ControlServer implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** md's sysfs stripe_cache_size: shown, or changed while the array runs (raid4/5/6 only). */
+    private static void stripeCache(MdArray a, String newSize, OutputStream out) throws IOException, MdException {
+        if (!(a.personality() instanceof io.jmd.md.stripe.StripeEngine se)) {
+            throw new MdException("stripe_cache_size applies to raid4/5/6, not " + a.personality().levelName() + " (ENOTSUP)");
+        }
+        if (newSize != null) {
+            se.setStripeCacheSize(Integer.parseInt(newSize));
+        }
+        send(out, "OK stripe_cache_size " + se.stripeCacheSize());
     }
 
     private boolean anyNew(long[] cursor) {
