@@ -12,7 +12,6 @@ import io.jmd.md.Personality;
 import io.jmd.sync.DependencyChecker;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -52,12 +51,13 @@ public abstract class MappedPersonality implements Personality {
     private final MemPool<MappedIo> memberIos;
     /** Reads to retry on another copy; consumed by the md thread only. */
     private final ConcurrentLinkedQueue<MappedIo> retries = new ConcurrentLinkedQueue<>();
-    /** Writes held until a superblock write is on disk; consumed by the md thread only. */
-    private final ConcurrentLinkedQueue<MappedRequest> held = new ConcurrentLinkedQueue<>();
+    /** Writes held until the failure of a member they skipped is on disk. */
+    private final io.jmd.md.HeldWrites<MappedRequest> held;
     private final BioCallback memberDone = this::memberDone;
 
     protected MappedPersonality(MdArray array, int maxCopies) {
         this.array = array;
+        this.held = new io.jmd.md.HeldWrites<>(array, r -> endRequest(r, Errno.OK));
         this.env = array.env();
         int raidDisks = array.superblock().raidDisks();
         if (raidDisks < 1 || raidDisks > 64) {
@@ -275,12 +275,7 @@ public abstract class MappedPersonality implements Personality {
         if (r.error != 0) {
             endRequest(r, r.error);
         } else if (r.memberFailed) {
-            // Ticket, then the list, then a wake-up: this may run on any thread, and the md thread
-            // may write the superblock between the first two; it ends held requests on every pass
-            // (see endHeld), so the wake-up after the add makes it look again.
-            r.ticket = array.requestSuperblockWrite();
-            held.add(r);
-            array.wakeMdThread();
+            held.hold(r);
         } else {
             endRequest(r, Errno.OK);
         }
@@ -314,14 +309,7 @@ public abstract class MappedPersonality implements Personality {
 
     /** Ends the held writes whose failure record is on disk (md thread). */
     private void endHeld() {
-        long written = array.superblockWrittenTicket();
-        for (Iterator<MappedRequest> it = held.iterator(); it.hasNext(); ) {
-            MappedRequest r = it.next();
-            if (r.ticket <= written) {
-                it.remove();
-                DependencyChecker.runAtomic(env.scheduler().current(), () -> endRequest(r, Errno.OK));
-            }
-        }
+        held.releaseWritten();
     }
 
     @Override

@@ -21,8 +21,6 @@ final class R1Request extends Pooled {
     volatile int firstError;
     /** Slots a read was tried on (submitter, then the md thread: never concurrently). */
     long triedSlots;
-    /** Superblock write ticket that must be on disk before this request ends. */
-    long ticket;
 
     void init(Bio parent) {
         this.parent = parent;
@@ -31,6 +29,5 @@ final class R1Request extends Pooled {
         memberFailed = false;
         firstError = 0;
         triedSlots = 0;
-        ticket = 0;
     }
 }

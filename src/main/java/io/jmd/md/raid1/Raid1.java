@@ -9,9 +9,7 @@ import io.jmd.md.MdArray;
 import io.jmd.md.Member;
 import io.jmd.md.MemberState;
 import io.jmd.md.Personality;
-import io.jmd.sync.DependencyChecker;
 
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,8 +54,8 @@ public final class Raid1 implements Personality {
     private final MemPool<MemberIo> memberIos;
     /** Reads to retry on another member; consumed by the md thread only. */
     private final ConcurrentLinkedQueue<MemberIo> retries = new ConcurrentLinkedQueue<>();
-    /** Writes held until a superblock write is on disk; consumed by the md thread only. */
-    private final ConcurrentLinkedQueue<R1Request> held = new ConcurrentLinkedQueue<>();
+    /** Writes held until the failure of a member they skipped is on disk. */
+    private final io.jmd.md.HeldWrites<R1Request> held;
     private final io.jmd.block.BioCallback memberDone = this::memberDone;
     /** Online resync/recovery/check/repair (md's raid1_sync_request). */
     private final Raid1Sync sync;
@@ -66,6 +64,7 @@ public final class Raid1 implements Personality {
 
     public Raid1(MdArray array) {
         this.array = array;
+        this.held = new io.jmd.md.HeldWrites<>(array, r -> endRequest(r, Errno.OK));
         this.env = array.env();
         int raidDisks = array.superblock().raidDisks();
         if (raidDisks < 1 || raidDisks > MAX_RAID_DISKS) {
@@ -245,9 +244,7 @@ public final class Raid1 implements Personality {
         if (r.okCount.get() == 0) {
             endRequest(r, r.firstError != 0 ? r.firstError : Errno.EIO);
         } else if (r.memberFailed) {
-            r.ticket = array.requestSuperblockWrite();
-            held.add(r);
-            array.wakeMdThread(); // the pass that wrote the ticket may have looked before r was added
+            held.hold(r);
         } else {
             endRequest(r, Errno.OK);
         }
@@ -303,14 +300,7 @@ public final class Raid1 implements Personality {
 
     @Override
     public void superblockWritten() {
-        long written = array.superblockWrittenTicket();
-        for (Iterator<R1Request> it = held.iterator(); it.hasNext(); ) {
-            R1Request r = it.next();
-            if (r.ticket <= written) {
-                it.remove();
-                DependencyChecker.runAtomic(env.scheduler().current(), () -> endRequest(r, Errno.OK));
-            }
-        }
+        held.releaseWritten();
     }
 
     @Override

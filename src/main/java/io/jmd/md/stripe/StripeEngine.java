@@ -16,7 +16,6 @@ import io.jmd.md.parity.ParityKernels;
 import io.jmd.sync.DependencyChecker;
 
 import java.util.BitSet;
-import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
@@ -81,13 +80,14 @@ public abstract class StripeEngine implements Personality {
     private final ConcurrentLinkedQueue<StripeHead> handleQueue = new ConcurrentLinkedQueue<>();
     /** Failed direct reads waiting for a stripe; md thread only. */
     private final ConcurrentLinkedQueue<StripeOp> conversions = new ConcurrentLinkedQueue<>();
-    /** Writes held until a superblock write is on disk; md thread only. */
-    private final ConcurrentLinkedQueue<StripeRequest> held = new ConcurrentLinkedQueue<>();
+    /** Writes held until the failure of a member they skipped is on disk. */
+    private final io.jmd.md.HeldWrites<StripeRequest> held;
     private final BioCallback directDone = this::directDone;
     private final BioCallback flushDone = this::flushDone;
 
     protected StripeEngine(MdArray array, ParityLayout layout) {
         this.array = array;
+        this.held = new io.jmd.md.HeldWrites<>(array, r -> endRequest(r, Errno.OK));
         this.env = array.env();
         this.layout = layout;
         Superblock1 sb = array.superblock();
@@ -325,12 +325,7 @@ public abstract class StripeEngine implements Personality {
         if (r.error != 0) {
             endRequest(r, r.error);
         } else if (r.memberFailed) {
-            // Ticket, then the list, then a wake-up: this may run on any thread, and the md thread
-            // may write the superblock between the first two; it ends held requests on every pass
-            // (see endHeld), so the wake-up after the add makes it look again.
-            r.ticket = array.requestSuperblockWrite();
-            held.add(r);
-            array.wakeMdThread();
+            held.hold(r);
         } else {
             endRequest(r, Errno.OK);
         }
@@ -392,14 +387,7 @@ public abstract class StripeEngine implements Personality {
 
     /** Ends the held writes whose failure record is on disk (md thread). */
     private void endHeld() {
-        long written = array.superblockWrittenTicket();
-        for (Iterator<StripeRequest> it = held.iterator(); it.hasNext(); ) {
-            StripeRequest r = it.next();
-            if (r.ticket <= written) {
-                it.remove();
-                endRequest(r, Errno.OK);
-            }
-        }
+        held.releaseWritten();
     }
 
     // ---- membership ----

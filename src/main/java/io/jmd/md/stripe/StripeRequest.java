@@ -19,14 +19,11 @@ final class StripeRequest extends Pooled {
     volatile int error;
     /** A member failed under this write: it ends only once that is recorded on disk. */
     volatile boolean memberFailed;
-    /** Superblock write ticket that must be on disk before this request ends. */
-    long ticket;
 
     void init(Bio parent) {
         this.parent = parent;
         remaining.set(1);
         error = 0;
         memberFailed = false;
-        ticket = 0;
     }
 }
