@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A device's in-flight slots and the one way its bios end. Shared by every device in this package.
+ * A device's in-flight slots and the one way its bios end. Shared by every device (this package's
+ * and the NBD client's).
  *
  * <p>Slots: a bio takes one at submit (waiting when the device is saturated: backpressure, or
  * failing fast for trySubmit) and gives it back just before its callback runs, so a callback that
@@ -22,14 +23,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * the device never loses track of a slot and the pool never loses a worker to a caller's bug.
  * Virtual-machine errors (out of memory) still propagate.
  */
-final class InFlight {
+public final class InFlight {
     private final Scheduler scheduler;
     private final String deviceName;
     private final CountedResource slots;
     private final AtomicLong callbackFailures = new AtomicLong();
     private final AtomicReference<Throwable> firstCallbackFailure = new AtomicReference<>();
 
-    InFlight(Scheduler scheduler, String deviceName, int queueDepth) {
+    public InFlight(Scheduler scheduler, String deviceName, int queueDepth) {
         if (queueDepth < 1) {
             throw new IllegalArgumentException(deviceName + ": queue depth must be >= 1, got " + queueDepth);
         }
@@ -39,22 +40,22 @@ final class InFlight {
     }
 
     /** Takes a slot, waiting while the device is saturated. Not from a must-not-block section. */
-    void acquire() {
+    public void acquire() {
         slots.acquire(1);
     }
 
     /** Takes a slot if one is free now. */
-    boolean tryAcquire() {
+    public boolean tryAcquire() {
         return slots.tryAcquire(1);
     }
 
     /** Gives back a slot taken for a bio that was never started (its submission failed). */
-    void releaseUnstarted() {
+    public void releaseUnstarted() {
         slots.release(1);
     }
 
     /** Frees the bio's slot and runs its callback in a must-not-block section on this thread. */
-    void end(Bio bio, int status) {
+    public void end(Bio bio, int status) {
         assert !bio.ended() : "bio ended twice on " + deviceName + ": " + bio;
         slots.release(1);
         try {
@@ -70,25 +71,25 @@ final class InFlight {
         }
     }
 
-    int queueDepth() {
+    public int queueDepth() {
         return (int) slots.capacity();
     }
 
     /** Bios submitted and not yet handed to their callbacks. */
-    int inFlight() {
+    public int inFlight() {
         return (int) (slots.capacity() - slots.available());
     }
 
-    long callbackFailures() {
+    public long callbackFailures() {
         return callbackFailures.get();
     }
 
-    Throwable firstCallbackFailure() {
+    public Throwable firstCallbackFailure() {
         return firstCallbackFailure.get();
     }
 
     /** Close-time check: every bio ended (the BlockDevice contract). */
-    void assertIdle() {
+    public void assertIdle() {
         int n = inFlight();
         if (n != 0) {
             throw new IllegalStateException(deviceName + " closed with " + n + " bio(s) in flight");

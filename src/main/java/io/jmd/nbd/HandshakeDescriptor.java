@@ -21,19 +21,19 @@ import java.nio.ByteBuffer;
  *  10  124  zero bytes (omitted when the client set NO_ZEROES)
  * </pre>
  */
-final class HandshakeDescriptor {
-    static final int GREETING_BYTES = 18;
+public final class HandshakeDescriptor {
+    public static final int GREETING_BYTES = 18;
     static final int GREETING_MAGIC_OFFSET = 0;
     static final int GREETING_VERSION_OFFSET = 8;
     static final int GREETING_FLAGS_OFFSET = 16;
 
-    static final int CLIENT_FLAGS_BYTES = 4;
+    public static final int CLIENT_FLAGS_BYTES = 4;
 
     static final int EXPORT_NAME_REPLY_SIZE_OFFSET = 0;
     static final int EXPORT_NAME_REPLY_FLAGS_OFFSET = 8;
-    static final int EXPORT_NAME_REPLY_ZEROES_OFFSET = 10;
+    public static final int EXPORT_NAME_REPLY_ZEROES_OFFSET = 10;
     static final int EXPORT_NAME_REPLY_ZEROES_BYTES = 124;
-    static final int EXPORT_NAME_REPLY_BYTES = EXPORT_NAME_REPLY_ZEROES_OFFSET + EXPORT_NAME_REPLY_ZEROES_BYTES;
+    public static final int EXPORT_NAME_REPLY_BYTES = EXPORT_NAME_REPLY_ZEROES_OFFSET + EXPORT_NAME_REPLY_ZEROES_BYTES;
 
     private HandshakeDescriptor() {
     }
@@ -46,6 +46,31 @@ final class HandshakeDescriptor {
         b.putShort(GREETING_FLAGS_OFFSET, (short) handshakeFlags);
         assert b.getLong(GREETING_VERSION_OFFSET) == NbdProtocol.IHAVEOPT;
         return b;
+    }
+
+    /** The greeting as a client reads it; the caller checks the magics. */
+    public record Greeting(long magic, long version, int flags) {
+    }
+
+    public static Greeting readGreeting(ByteBuffer b) {
+        assert b.limit() == GREETING_BYTES : "greeting is 18 bytes";
+        return new Greeting(b.getLong(GREETING_MAGIC_OFFSET), b.getLong(GREETING_VERSION_OFFSET),
+            Short.toUnsignedInt(b.getShort(GREETING_FLAGS_OFFSET)));
+    }
+
+    /** The client's answer to the greeting. */
+    public static ByteBuffer clientFlagsMessage(int clientFlags) {
+        return ByteBuffer.allocate(CLIENT_FLAGS_BYTES).putInt(0, clientFlags);
+    }
+
+    /** Export size of an NBD_OPT_EXPORT_NAME success (the first 10 bytes are enough). */
+    public static long exportNameReplySize(ByteBuffer b) {
+        return b.getLong(EXPORT_NAME_REPLY_SIZE_OFFSET);
+    }
+
+    /** Transmission flags of an NBD_OPT_EXPORT_NAME success. */
+    public static int exportNameReplyFlags(ByteBuffer b) {
+        return Short.toUnsignedInt(b.getShort(EXPORT_NAME_REPLY_FLAGS_OFFSET));
     }
 
     static int clientFlags(ByteBuffer b) {

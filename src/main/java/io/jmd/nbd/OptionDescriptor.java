@@ -40,20 +40,20 @@ import java.nio.charset.StandardCharsets;
  * Error replies may carry a UTF-8 message as their data.
  * </pre>
  */
-final class OptionDescriptor {
+public final class OptionDescriptor {
     static final int HEADER_BYTES = 16;
     static final int HEADER_MAGIC_OFFSET = 0;
     static final int HEADER_OPTION_OFFSET = 8;
     static final int HEADER_LENGTH_OFFSET = 12;
 
-    static final int REPLY_HEADER_BYTES = 20;
+    public static final int REPLY_HEADER_BYTES = 20;
     static final int REPLY_MAGIC_OFFSET = 0;
     static final int REPLY_OPTION_OFFSET = 8;
     static final int REPLY_TYPE_OFFSET = 12;
     static final int REPLY_LENGTH_OFFSET = 16;
 
-    static final int INFO_EXPORT_BYTES = 12;
-    static final int INFO_BLOCK_SIZE_BYTES = 14;
+    public static final int INFO_EXPORT_BYTES = 12;
+    public static final int INFO_BLOCK_SIZE_BYTES = 14;
 
     private OptionDescriptor() {
     }
@@ -68,12 +68,53 @@ final class OptionDescriptor {
             Integer.toUnsignedLong(b.getInt(HEADER_LENGTH_OFFSET)));
     }
 
-    static ByteBuffer header(int option, int lengthBytes) {
+    public static ByteBuffer header(int option, int lengthBytes) {
         ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES);
         b.putLong(HEADER_MAGIC_OFFSET, NbdProtocol.IHAVEOPT);
         b.putInt(HEADER_OPTION_OFFSET, option);
         b.putInt(HEADER_LENGTH_OFFSET, lengthBytes);
         return b;
+    }
+
+    /** An option reply header as a client reads it; {@code lengthBytes} is the u32 widened. */
+    public record ReplyHeader(long magic, int option, int type, long lengthBytes) {
+    }
+
+    public static ReplyHeader readReplyHeader(ByteBuffer b) {
+        assert b.limit() == REPLY_HEADER_BYTES : "option reply header is 20 bytes";
+        return new ReplyHeader(b.getLong(REPLY_MAGIC_OFFSET), b.getInt(REPLY_OPTION_OFFSET), b.getInt(REPLY_TYPE_OFFSET),
+            Integer.toUnsignedLong(b.getInt(REPLY_LENGTH_OFFSET)));
+    }
+
+    /** NBD_OPT_INFO / NBD_OPT_GO data: the export name and the NBD_INFO_* types asked for. */
+    public static byte[] infoRequestData(byte[] name, int... infoTypes) {
+        ByteBuffer b = ByteBuffer.allocate(4 + name.length + 2 + 2 * infoTypes.length);
+        b.putInt(name.length).put(name).putShort((short) infoTypes.length);
+        for (int t : infoTypes) {
+            b.putShort((short) t);
+        }
+        return b.array();
+    }
+
+    /** The NBD_INFO_* type of an NBD_REP_INFO's data (at least 2 bytes, checked by the caller). */
+    public static int infoType(ByteBuffer data) {
+        return Short.toUnsignedInt(data.getShort(0));
+    }
+
+    /** NBD_INFO_EXPORT's size (data of {@link #INFO_EXPORT_BYTES}). */
+    public static long infoExportSize(ByteBuffer data) {
+        return data.getLong(2);
+    }
+
+    /** NBD_INFO_EXPORT's transmission flags. */
+    public static int infoExportFlags(ByteBuffer data) {
+        return Short.toUnsignedInt(data.getShort(10));
+    }
+
+    /** NBD_INFO_BLOCK_SIZE's minimum, preferred, maximum (data of {@link #INFO_BLOCK_SIZE_BYTES}; u32 widened). */
+    public static long[] infoBlockSizes(ByteBuffer data) {
+        return new long[] {Integer.toUnsignedLong(data.getInt(2)), Integer.toUnsignedLong(data.getInt(6)),
+            Integer.toUnsignedLong(data.getInt(10))};
     }
 
     /** A whole reply: header plus {@code data} (which may be empty). */

@@ -21,26 +21,33 @@ import java.nio.charset.StandardCharsets;
  *
  * Chunk payloads
  *   OFFSET_DATA   0 u64 offset, 8 data                         (length = 8 + data)
+ *   OFFSET_HOLE   0 u64 offset, 8 u32 hole length              (length = 12)
  *   ERROR         0 u32 error, 4 u16 message length M, 6 message (length = 6 + M)
+ *   ERROR_OFFSET  as ERROR, then 6+M u64 offset                 (length = 14 + M)
+ *   NONE          no payload, only with DONE                    (length = 0)
  *   BLOCK_STATUS  0 u32 context id, then per descriptor at 4 + 8i:
  *                 u32 extent length (non-zero), u32 status flags (length = 4 + 8n)
  * </pre>
  */
-final class ReplyDescriptor {
-    static final int SIMPLE_BYTES = 16;
+public final class ReplyDescriptor {
+    public static final int SIMPLE_BYTES = 16;
     static final int SIMPLE_MAGIC_OFFSET = 0;
     static final int SIMPLE_ERROR_OFFSET = 4;
     static final int SIMPLE_COOKIE_OFFSET = 8;
 
-    static final int CHUNK_BYTES = 20;
+    public static final int CHUNK_BYTES = 20;
     static final int CHUNK_MAGIC_OFFSET = 0;
     static final int CHUNK_FLAGS_OFFSET = 4;
     static final int CHUNK_TYPE_OFFSET = 6;
     static final int CHUNK_COOKIE_OFFSET = 8;
     static final int CHUNK_LENGTH_OFFSET = 16;
 
-    static final int OFFSET_DATA_PREFIX_BYTES = 8;
-    static final int ERROR_PREFIX_BYTES = 6;
+    public static final int OFFSET_DATA_PREFIX_BYTES = 8;
+    public static final int ERROR_PREFIX_BYTES = 6;
+    /** OFFSET_HOLE payload: u64 offset, u32 hole length. */
+    public static final int OFFSET_HOLE_BYTES = 12;
+    /** ERROR_OFFSET: the u64 offset that follows the message. */
+    public static final int ERROR_OFFSET_SUFFIX_BYTES = 8;
     static final int BLOCK_STATUS_PREFIX_BYTES = 4;
     static final int BLOCK_DESCRIPTOR_BYTES = 8;
 
@@ -50,6 +57,39 @@ final class ReplyDescriptor {
     static final int HEADER_SCRATCH_BYTES = CHUNK_BYTES + ERROR_PREFIX_BYTES + ERROR_MESSAGE_MAX_BYTES;
 
     private ReplyDescriptor() {
+    }
+
+    // ---- reading, for the client: every magic, simple and structured, starts with the u32 magic ----
+
+    /** The magic of a reply header (simple or chunk). */
+    public static int magic(ByteBuffer b) {
+        return b.getInt(SIMPLE_MAGIC_OFFSET);
+    }
+
+    /** Error field of a simple reply (u32 on the wire; an errno fits an int). */
+    public static int simpleError(ByteBuffer b) {
+        return b.getInt(SIMPLE_ERROR_OFFSET);
+    }
+
+    public static long simpleCookie(ByteBuffer b) {
+        return b.getLong(SIMPLE_COOKIE_OFFSET);
+    }
+
+    public static int chunkFlags(ByteBuffer b) {
+        return Short.toUnsignedInt(b.getShort(CHUNK_FLAGS_OFFSET));
+    }
+
+    public static int chunkType(ByteBuffer b) {
+        return Short.toUnsignedInt(b.getShort(CHUNK_TYPE_OFFSET));
+    }
+
+    public static long chunkCookie(ByteBuffer b) {
+        return b.getLong(CHUNK_COOKIE_OFFSET);
+    }
+
+    /** Chunk payload length, the u32 widened. */
+    public static long chunkLength(ByteBuffer b) {
+        return Integer.toUnsignedLong(b.getInt(CHUNK_LENGTH_OFFSET));
     }
 
     static void simple(ByteBuffer b, int error, long cookie) {

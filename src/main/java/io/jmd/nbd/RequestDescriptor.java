@@ -15,8 +15,8 @@ import java.nio.ByteBuffer;
  *  24  u32  length (unsigned)
  * </pre>
  */
-final class RequestDescriptor {
-    static final int BYTES = 28;
+public final class RequestDescriptor {
+    public static final int BYTES = 28;
     static final int MAGIC_OFFSET = 0;
     static final int FLAGS_OFFSET = 4;
     static final int TYPE_OFFSET = 6;
@@ -42,16 +42,22 @@ final class RequestDescriptor {
         return r;
     }
 
-    /** Encodes a request (tests and fuzz targets play the client). */
-    static ByteBuffer write(int flags, int type, long cookie, long offset, long lengthBytes) {
-        assert lengthBytes >= 0 && lengthBytes <= 0xffff_ffffL : "length is u32";
+    /** Encodes a request (the client, and tests and fuzz targets playing one). */
+    public static ByteBuffer write(int flags, int type, long cookie, long offset, long lengthBytes) {
         ByteBuffer b = ByteBuffer.allocate(BYTES);
+        put(b, flags, type, cookie, offset, lengthBytes);
+        return b;
+    }
+
+    /** Encodes a request into the first 28 bytes of {@code b} (absolute puts; position untouched). */
+    public static void put(ByteBuffer b, int flags, int type, long cookie, long offset, long lengthBytes) {
+        assert lengthBytes >= 0 && lengthBytes <= 0xffff_ffffL : "length is u32";
+        assert b.capacity() >= BYTES : "request header is 28 bytes";
         b.putInt(MAGIC_OFFSET, NbdProtocol.REQUEST_MAGIC);
         b.putShort(FLAGS_OFFSET, (short) flags);
         b.putShort(TYPE_OFFSET, (short) type);
         b.putLong(COOKIE_OFFSET, cookie);
         b.putLong(OFFSET_OFFSET, offset);
         b.putInt(LENGTH_OFFSET, (int) lengthBytes);
-        return b;
     }
 }
