@@ -27,7 +27,7 @@ final class AssembleCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "start a dirty degraded raid4/5/6 anyway, marked clean (data corruption possible)")
     boolean force;
 
-    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "member files or block devices")
+    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "member files, block devices or NBD exports (nbd://..., nbd+unix://...)")
     List<String> members;
 
     @Override

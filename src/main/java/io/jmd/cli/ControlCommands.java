@@ -71,7 +71,9 @@ final class ControlCommands {
         try (Env env = CliSupport.env(); ControlClient c = t.connect()) {
             WaitQueue pause = new WaitQueue(env.scheduler(), "control poll");
             for (String m : members) {
-                String arg = verb.equals("fail") || verb.equals("remove") ? m : Path.of(m).toAbsolutePath().toString();
+                // A path is made absolute (the server has another working directory); an NBD URI is already.
+                String arg = verb.equals("fail") || verb.equals("remove") || CliSupport.isNbd(m) ? m
+                    : Path.of(m).toAbsolutePath().toString();
                 ControlClient.Reply r = c.call(verb, t.arrayOrDash(), arg);
                 long deadline = System.nanoTime() + ACTION_TIMEOUT_NANOS;
                 while (r.pendingToken() >= 0 && System.nanoTime() < deadline) {
@@ -126,7 +128,7 @@ final class ControlCommands {
         @Mixin
         Target target = new Target();
 
-        @Parameters(arity = "1..*", paramLabel = "DEVICE", description = "member files or block devices")
+        @Parameters(arity = "1..*", paramLabel = "DEVICE", description = "member files, block devices or NBD exports (nbd://...)")
         List<String> devices = new ArrayList<>();
 
         @Override
@@ -141,7 +143,7 @@ final class ControlCommands {
         @Mixin
         Target target = new Target();
 
-        @Parameters(arity = "1..*", paramLabel = "DEVICE", description = "member files or block devices")
+        @Parameters(arity = "1..*", paramLabel = "DEVICE", description = "member files, block devices or NBD exports (nbd://...)")
         List<String> devices = new ArrayList<>();
 
         @Override

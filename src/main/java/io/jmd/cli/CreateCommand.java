@@ -2,7 +2,6 @@ package io.jmd.cli;
 
 import io.jmd.Env;
 import io.jmd.block.BlockDevice;
-import io.jmd.block.DeviceOpenException;
 import io.jmd.block.FileBlockDevice;
 import io.jmd.md.Assembler;
 import io.jmd.md.Creator;
@@ -14,6 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,10 +72,11 @@ final class CreateCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "overwrite members that already carry an md superblock")
     boolean force;
 
-    @Option(names = "--member-size", description = "create missing member files, sparse, of this size (e.g. 1G)")
+    @Option(names = "--member-size", description = "create missing member files, sparse, of this size (e.g. 1G); not for nbd:// members")
     String memberSize;
 
-    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "member files or block devices, in slot order")
+    @Parameters(arity = "1..*", paramLabel = "MEMBER",
+        description = "member files, block devices or NBD exports (nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH), in slot order")
     List<String> members;
 
     @Override
@@ -171,9 +172,13 @@ final class CreateCommand implements Callable<Integer> {
     private void checkMembers(long createBytes) throws CliException {
         for (int i = 0; i < members.size(); i++) {
             for (int j = i + 1; j < members.size(); j++) {
-                if (Path.of(members.get(i)).toAbsolutePath().normalize().equals(Path.of(members.get(j)).toAbsolutePath().normalize())) {
+                if (sameMember(members.get(i), members.get(j))) {
                     throw new CliException(members.get(i) + " is listed twice", 2);
                 }
+            }
+            if (CliSupport.isNbd(members.get(i))) {
+                checkUri(members.get(i));
+                continue; // a remote export exists or not: opening it tells
             }
             if (!Files.exists(Path.of(members.get(i))) && createBytes == 0) {
                 throw new CliException(members.get(i) + ": no such file (give --member-size=SIZE to create member files)");
@@ -181,7 +186,26 @@ final class CreateCommand implements Callable<Integer> {
         }
     }
 
-    private static BlockDevice open(Env env, String m, long createBytes, List<Path> created) throws DeviceOpenException {
+    /** Two names of one member: the same file, or the same NBD URI. */
+    private static boolean sameMember(String a, String b) {
+        if (CliSupport.isNbd(a) || CliSupport.isNbd(b)) {
+            return a.equals(b);
+        }
+        return Path.of(a).toAbsolutePath().normalize().equals(Path.of(b).toAbsolutePath().normalize());
+    }
+
+    private static void checkUri(String m) throws CliException {
+        try {
+            io.jmd.nbd.client.NbdUri.parse(m);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), 2);
+        }
+    }
+
+    private static BlockDevice open(Env env, String m, long createBytes, List<Path> created) throws IOException {
+        if (CliSupport.isNbd(m)) {
+            return CliSupport.opener(env).open(m, false); // --member-size creates files only
+        }
         Path p = Path.of(m);
         if (!Files.exists(p) && createBytes > 0) {
             FileBlockDevice d = FileBlockDevice.open(env, FileBlockDevice.Options.of(p).create(createBytes));

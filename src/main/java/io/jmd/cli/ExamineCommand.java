@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 /** {@code jmd examine MEMBER...}: each member's superblock, as mdadm --examine prints it. Reads only. */
 @Command(name = "examine", aliases = {"-E", "--examine"}, description = "Print the md superblock of each member (like mdadm --examine).")
 final class ExamineCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "member files or block devices")
+    @Parameters(arity = "1..*", paramLabel = "MEMBER", description = "member files, block devices or NBD exports (nbd://..., nbd+unix://...)")
     List<String> members;
 
     @Override

@@ -70,7 +70,7 @@ final class ServeCommand implements Callable<Integer> {
         description = "resync/recovery speed limit, KiB/s (md's speed_limit_max; default: ${DEFAULT-VALUE})")
     long syncSpeedMax;
 
-    @Parameters(arity = "0..*", paramLabel = "MEMBER", description = "member files or block devices of one array")
+    @Parameters(arity = "0..*", paramLabel = "MEMBER", description = "member files, block devices or NBD exports (nbd://..., nbd+unix://...) of one array")
     List<String> members = new ArrayList<>();
 
     @Override

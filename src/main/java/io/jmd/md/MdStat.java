@@ -100,6 +100,9 @@ public final class MdStat {
     }
 
     private static String shortName(String path) {
+        if (path.contains("://")) {
+            return path; // an NBD member (nbd://host/export): its URI is its name
+        }
         Path p = Path.of(path).getFileName();
         return p == null ? path : p.toString();
     }

@@ -33,7 +33,8 @@ public final class MemberManager {
             }
         }
         for (Member m : a.members()) {
-            if (java.nio.file.Path.of(m.path()).getFileName().toString().equals(path)) {
+            // File members also answer to their file name; NBD members (nbd://...) only to their URI.
+            if (!m.path().contains("://") && java.nio.file.Path.of(m.path()).getFileName().toString().equals(path)) {
                 return m;
             }
         }
