@@ -3,9 +3,9 @@ package io.jmd.block;
 import java.io.IOException;
 
 /**
- * Turns a member name (a path, later an nbd:// URI) into a {@link BlockDevice}: the injected
- * storage. Production opens files and block devices; tests and the simulator open memory or
- * fault-injected devices.
+ * Turns a member name (a path, or an {@code nbd://} / {@code nbd+unix://} URI) into a
+ * {@link BlockDevice}: the injected storage. Production opens files and block devices, and NBD
+ * exports with io.jmd.nbd.client; tests and the simulator open memory or fault-injected devices.
  */
 @FunctionalInterface
 public interface DeviceOpener {

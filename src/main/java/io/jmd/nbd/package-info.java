@@ -1,5 +1,8 @@
 /**
- * The NBD server: exports {@link io.jmd.block.BlockDevice}s (md arrays, member files, memory)
+ * The NBD server (and, in {@code io.jmd.nbd.client}, the client that opens remote exports as
+ * array members; it shares this package's wire descriptors and {@link io.jmd.nbd.NbdTransport}).
+ *
+ * <p>The server exports {@link io.jmd.block.BlockDevice}s (md arrays, member files, memory)
  * over the NBD protocol (NetworkBlockDevice/nbd doc/proto.md) to unmodified clients: qemu, libnbd
  * (nbdinfo, nbdcopy, nbdfuse, nbdsh, fio), the Linux nbd driver.
  *

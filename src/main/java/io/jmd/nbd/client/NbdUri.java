@@ -144,7 +144,7 @@ public record NbdUri(String uri, String host, int port, Path socket, String expo
             return "";
         }
         assert rawPath.charAt(0) == '/' : "a hierarchical URI's path after an authority starts with '/'";
-        String name = decodePath(rawPath.substring(1), text);
+        String name = decode(rawPath.substring(1), text);
         if (name.indexOf('\0') >= 0) {
             throw new IllegalArgumentException(text + ": an export name cannot contain NUL");
         }
@@ -155,11 +155,7 @@ public record NbdUri(String uri, String host, int port, Path socket, String expo
         return name;
     }
 
-    /** Percent-decoding of a path: '+' stays '+' (only query strings use it for a space). */
-    private static String decodePath(String raw, String text) {
-        return decode(raw.replace("+", "%2B"), text);
-    }
-
+    /** RFC 3986 percent-decoding: '+' stays '+' (only HTML forms read it as a space). */
     private static String decode(String raw, String text) {
         try {
             return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
