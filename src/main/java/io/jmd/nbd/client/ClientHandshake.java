@@ -160,7 +160,7 @@ final class ClientHandshake {
         long max = blocks == null ? ExportInfo.DEFAULT_MAX_PAYLOAD_BYTES : blocks[2];
         // A cap on what we send: no need for more than 32 MiB per request, and never past the export.
         long cap = Math.min(Math.min(max, ExportInfo.DEFAULT_MAX_PAYLOAD_BYTES), Math.max(size, min));
-        cap -= cap % min;
+        cap -= cap % Math.max(min, cap >= 4096 ? 4096 : 1); // whole pages: split requests stay aligned
         return new ExportInfo(size, (flags & TFLAG_HAS_FLAGS) != 0 ? flags : 0, min, preferred,
             (int) Math.max(cap, min), structured);
     }

@@ -158,6 +158,41 @@ class MalformedReplyTest {
         }
     }
 
+    /** The well-formed side of structured reads: a hole, then data, then an empty DONE, out of order. */
+    @Test
+    void structuredReadsAssembleHoleAndDataChunksInAnyOrder() throws Exception {
+        byte[] data = new byte[2048];
+        new Random(5).nextBytes(data);
+        try (FakeNbdServer s = new FakeNbdServer(conn -> {
+            conn.handshake(true, SIZE, 0);
+            FakeNbdServer.Req r = conn.request(); // READ of 4096
+            conn.write(FakeNbdServer.Conn.chunk(0, REPLY_TYPE_OFFSET_HOLE, r.cookie(),
+                ByteBuffer.allocate(12).putLong(r.offset()).putInt(2048).array()));
+            conn.write(FakeNbdServer.Conn.chunk(0, REPLY_TYPE_OFFSET_DATA, r.cookie(),
+                ByteBuffer.allocate(8 + 2048).putLong(r.offset() + 2048).put(data).array()));
+            conn.write(FakeNbdServer.Conn.chunk(REPLY_FLAG_DONE, REPLY_TYPE_NONE, r.cookie(), new byte[0]));
+            FakeNbdServer.Req e = conn.request(); // READ that fails on the server, with a message
+            byte[] msg = "disk on fire".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            conn.write(FakeNbdServer.Conn.chunk(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, e.cookie(),
+                ByteBuffer.allocate(6 + msg.length).putInt(ENOSPC).putShort((short) msg.length).put(msg).array()));
+            while (conn.request() != null) {
+                // until DISC
+            }
+        })) {
+            NbdBlockDevice d = open(s, true, 0);
+            byte[] into = new byte[4096];
+            java.util.Arrays.fill(into, (byte) 0x55);
+            assertEquals(0, SyncIo.read(jmd.env().scheduler(), d, 8192, MemorySegment.ofArray(into)));
+            assertTrue(java.util.Arrays.equals(new byte[2048], java.util.Arrays.copyOf(into, 2048)), "the hole reads as zeroes");
+            assertTrue(java.util.Arrays.equals(data, java.util.Arrays.copyOfRange(into, 2048, 4096)));
+            assertEquals(Errno.ENOSPC, SyncIo.read(jmd.env().scheduler(), d, 0, MemorySegment.ofArray(into)),
+                "the server's errno is the bio's");
+            assertEquals("disk on fire", d.lastServerMessage());
+            assertEquals(null, d.failure(), "an error chunk fails the request, not the connection");
+            d.close();
+        }
+    }
+
     @Test
     void aServerThatDiesMidRunFailsWhatIsInFlightAndEverythingAfter() throws Exception {
         try (FakeNbdServer s = new FakeNbdServer(conn -> {
