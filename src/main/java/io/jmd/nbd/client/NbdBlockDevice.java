@@ -228,7 +228,12 @@ public final class NbdBlockDevice implements BlockDevice {
             throw new IOException(u + ": " + problem);
         }
         LOG.log(System.Logger.Level.DEBUG, () -> u + ": " + info.describe());
-        return new NbdBlockDevice(env, o, t, info);
+        try {
+            return new NbdBlockDevice(env, o, t, info);
+        } catch (RuntimeException e) {
+            closeQuietly(t); // its threads could not start: nothing else holds the connection
+            throw e;
+        }
     }
 
     private static String unusable(ExportInfo info, boolean readOnly) {
