@@ -78,6 +78,8 @@ final class FakeNbdServer implements AutoCloseable {
         final SocketChannel ch;
         /** Requests seen, in order (for assertions from the test thread). */
         final ConcurrentLinkedQueue<Req> seen = new ConcurrentLinkedQueue<>();
+        /** Set when the client sent NBD_CMD_DISC (rather than just closing). */
+        volatile boolean discReceived;
 
         Conn(SocketChannel ch) {
             this.ch = ch;
@@ -166,6 +168,7 @@ final class FakeNbdServer implements AutoCloseable {
             byte[] payload = type == CMD_WRITE ? read((int) length).array() : null;
             Req r = new Req(Short.toUnsignedInt(h.getShort(4)), type, h.getLong(8), h.getLong(16), length, payload);
             if (type == CMD_DISC) {
+                discReceived = true;
                 return null;
             }
             seen.add(r);

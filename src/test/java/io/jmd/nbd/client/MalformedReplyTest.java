@@ -397,6 +397,7 @@ class MalformedReplyTest {
         byte[] disk = new byte[(int) SIZE];
         java.util.Arrays.fill(disk, (byte) 7);
         AtomicInteger goRefused = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean disc = new java.util.concurrent.atomic.AtomicBoolean();
         List<FakeNbdServer.Req> seen = new ArrayList<>();
         byte[] data = new byte[8192];
         new Random(1).nextBytes(data);
@@ -415,6 +416,7 @@ class MalformedReplyTest {
                 conn.optionReply(o.option(), REP_ERR_UNSUP, new byte[0]);
             }
             seen.addAll(conn.serveCorrectly(disk));
+            disc.set(conn.discReceived);
         })) {
             NbdBlockDevice d = open(s, true, 0);
             assertEquals(SIZE, d.sizeBytes());
@@ -427,6 +429,7 @@ class MalformedReplyTest {
         }
         assertNotNull(seen);
         assertEquals(1, goRefused.get());
+        assertTrue(disc.get(), "close() says NBD_CMD_DISC before it hangs up");
         List<Integer> types = seen.stream().map(FakeNbdServer.Req::type).toList();
         assertEquals(List.of(CMD_WRITE, CMD_FLUSH, CMD_WRITE), types, "write, its flush, then zeroes as one WRITE");
         assertEquals(0, seen.get(0).flags() & CMD_FLAG_FUA, "no FUA flag to a server that has none");
