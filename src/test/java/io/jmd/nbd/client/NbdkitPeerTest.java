@@ -112,6 +112,41 @@ class NbdkitPeerTest {
         }
     }
 
+    /**
+     * qemu-nbd answers reads of unallocated ranges with OFFSET_HOLE chunks: a read across data and
+     * holes is assembled from both, and a TRIM leaves a hole that reads back as zeroes.
+     */
+    @Test
+    void qemuNbdHolesAndData() throws Exception {
+        Path img = dir.resolve("q.img");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
+            f.setLength(SIZE);
+        }
+        Path sock = dir.resolve("q.sock");
+        kit = new ProcessBuilder(ExternalTool.require("qemu-nbd").toString(), "-k", sock.toString(), "-f", "raw", "-t",
+            "--discard=unmap", img.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("kit.log").toFile()).start();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!Files.exists(sock)) {
+            assertTrue(kit.isAlive(), Files.readString(dir.resolve("kit.log")));
+            assertTrue(System.nanoTime() < deadline, "qemu-nbd: no socket");
+            Thread.sleep(20);
+        }
+        try (NbdBlockDevice d = NbdBlockDevice.open(jmd.env(), "nbd+unix:///?socket=" + sock, false)) {
+            assertTrue(d.exportInfo().structuredReplies());
+            byte[] data = random(256 << 10, 9);
+            assertEquals(0, SyncIo.write(jmd.env().scheduler(), d, 1 << 20, MemorySegment.ofArray(data), 0));
+            assertEquals(0, SyncIo.submitAndWait(jmd.env().scheduler(), d, Bio.Op.DISCARD, (1 << 20) + (64 << 10), null,
+                64 << 10, 0));
+            Arrays.fill(data, 64 << 10, 128 << 10, (byte) 0);
+            byte[] back = new byte[4 << 20];
+            Arrays.fill(back, (byte) 0x5a); // holes must overwrite this with zeroes
+            assertEquals(0, SyncIo.read(jmd.env().scheduler(), d, 0, MemorySegment.ofArray(back)));
+            byte[] want = new byte[4 << 20];
+            System.arraycopy(data, 0, want, 1 << 20, data.length);
+            assertArrayEquals(want, back);
+        }
+    }
+
     @Test
     void manyRequestsInFlightAgainstNbdkit() throws Exception {
         String uri = start("memory", "64M");
