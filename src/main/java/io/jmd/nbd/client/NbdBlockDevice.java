@@ -5,7 +5,6 @@ import io.jmd.block.Bio;
 import io.jmd.block.BlockDevice;
 import io.jmd.block.Errno;
 import io.jmd.block.InFlight;
-import io.jmd.nbd.ChannelTransport;
 import io.jmd.nbd.NbdProtocol;
 import io.jmd.nbd.NbdTransport;
 import io.jmd.nbd.RequestDescriptor;
@@ -14,16 +13,10 @@ import io.jmd.work.DaemonThread;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -199,83 +192,13 @@ public final class NbdBlockDevice implements BlockDevice {
      * writing, an export jmd cannot use, a server that breaks the protocol or does not answer.
      */
     public static NbdBlockDevice open(Env env, Options o) throws IOException {
-        NbdUri u = o.uri();
-        NbdTransport t = connect(u, o.connectTimeoutNanos());
-        ExportInfo info;
-        AtomicBoolean negotiated = new AtomicBoolean();
-        AtomicBoolean timedOut = new AtomicBoolean();
-        env.timer().schedule(o.handshakeTimeoutNanos(), () -> {
-            if (!negotiated.get()) {
-                timedOut.set(true);
-                closeQuietly(t); // a blocked read fails; the handshake reports it below
-            }
-        });
+        Connector.Connected c = Connector.connect(env, o);
+        LOG.log(System.Logger.Level.DEBUG, () -> o.uri() + ": " + c.info().describe());
         try {
-            info = ClientHandshake.run(t, u.exportName(), o.structuredReplies(), u.where());
-        } catch (IOException e) {
-            closeQuietly(t);
-            if (timedOut.get()) {
-                throw new IOException(u + ": " + u.where() + " did not finish the NBD handshake within "
-                    + o.handshakeTimeoutNanos() / 1_000_000_000L + " s", e);
-            }
-            throw new IOException(u + ": " + e.getMessage(), e);
-        } finally {
-            negotiated.set(true);
-        }
-        String problem = unusable(info, o.readOnly());
-        if (problem != null) {
-            closeQuietly(t);
-            throw new IOException(u + ": " + problem);
-        }
-        LOG.log(System.Logger.Level.DEBUG, () -> u + ": " + info.describe());
-        try {
-            return new NbdBlockDevice(env, o, t, info);
+            return new NbdBlockDevice(env, o, c.transport(), c.info());
         } catch (RuntimeException e) {
-            closeQuietly(t); // its threads could not start: nothing else holds the connection
+            closeQuietly(c.transport()); // its threads could not start: nothing else holds the connection
             throw e;
-        }
-    }
-
-    private static String unusable(ExportInfo info, boolean readOnly) {
-        if (info.minBlockBytes() > 512) {
-            return "the export needs requests aligned to " + info.minBlockBytes() + " bytes; md members take"
-                + " 512-byte sectors";
-        }
-        if (info.sizeBytes() < 512) {
-            return "the export is " + info.sizeBytes() + " bytes, too small for a member";
-        }
-        if (info.readOnly() && !readOnly) {
-            return "the export is read-only; a member is written to (read-only use: jmd examine, assemble --readonly)";
-        }
-        return null;
-    }
-
-    private static NbdTransport connect(NbdUri u, long timeoutNanos) throws IOException {
-        SocketChannel ch = null;
-        try {
-            if (u.isUnix()) {
-                ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-                ch.connect(UnixDomainSocketAddress.of(u.socket()));
-            } else {
-                InetSocketAddress a = new InetSocketAddress(u.host(), u.port());
-                if (a.isUnresolved()) {
-                    throw new IOException("unknown host " + u.host());
-                }
-                ch = SocketChannel.open();
-                ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-                ch.socket().connect(a, (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeoutNanos / 1_000_000)));
-            }
-            return ChannelTransport.of(ch);
-        } catch (IOException e) {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // the connect failure is what matters
-                }
-            }
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            throw new IOException(u + ": cannot connect to " + u.where() + ": " + why, e);
         }
     }
 
@@ -477,7 +400,7 @@ public final class NbdBlockDevice implements BlockDevice {
         assert pending.isEmpty() && queue.isEmpty() : name + ": requests left at close";
     }
 
-    private static void closeQuietly(NbdTransport t) {
+    static void closeQuietly(NbdTransport t) {
         try {
             t.close();
         } catch (IOException e) {

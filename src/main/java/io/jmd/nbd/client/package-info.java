@@ -6,6 +6,8 @@
  * <h2>One concern per file</h2>
  * <ul>
  *   <li>{@link io.jmd.nbd.client.NbdUri}: the NBD URI standard (doc/uri.md).</li>
+ *   <li>{@code Connector}: the socket, the handshake under a deadline, whether the export can be a
+ *       member.</li>
  *   <li>{@code ClientHandshake}: fixed newstyle negotiation, NBD_OPT_STRUCTURED_REPLY, NBD_OPT_GO
  *       with NBD_INFO_BLOCK_SIZE, NBD_OPT_EXPORT_NAME for servers without GO; its result is an
  *       {@link io.jmd.nbd.client.ExportInfo}.</li>
