@@ -132,6 +132,11 @@ final class FakeNbdServer implements AutoCloseable {
          * GO answered with the export's size and flags. Returns whether structured replies are on.
          */
         boolean handshake(boolean structured, long size, int flags) throws IOException {
+            return handshake(structured, size, flags, 0);
+        }
+
+        /** As above; {@code maxPayload} > 0 also sends NBD_INFO_BLOCK_SIZE (1, 4096, maxPayload). */
+        boolean handshake(boolean structured, long size, int flags, int maxPayload) throws IOException {
             greeting(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES);
             read(4);
             boolean on = false;
@@ -141,6 +146,10 @@ final class FakeNbdServer implements AutoCloseable {
                     optionReply(o.option(), structured ? REP_ACK : REP_ERR_UNSUP, new byte[0]);
                     on = structured;
                 } else if (o.option() == OPT_GO) {
+                    if (maxPayload > 0) {
+                        optionReply(OPT_GO, REP_INFO, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE).putInt(1)
+                            .putInt(4096).putInt(maxPayload).array());
+                    }
                     optionReply(OPT_GO, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(size)
                         .putShort((short) (flags | TFLAG_HAS_FLAGS)).array());
                     optionReply(OPT_GO, REP_ACK, new byte[0]);

@@ -222,6 +222,52 @@ class MalformedReplyTest {
         }
     }
 
+    /**
+     * The connection cut at a random moment while bios of several requests each (a 4 KiB maximum
+     * payload) are in flight and being submitted: every bio ends exactly once (Bio.end asserts
+     * it), with 0 or EIO, and none is left behind, whichever of the sender and the receiver finds
+     * the break first.
+     */
+    @Test
+    void cutsAtRandomMomentsEndEveryBioExactlyOnce() throws Exception {
+        Random rnd = new Random(11);
+        for (int round = 0; round < 25; round++) {
+            boolean structured = rnd.nextBoolean();
+            CountDownLatch serving = new CountDownLatch(1);
+            FakeNbdServer s = new FakeNbdServer(conn -> {
+                conn.handshake(structured, SIZE, TFLAG_SEND_FLUSH | TFLAG_SEND_FUA, 4096);
+                serving.countDown();
+                conn.serveCorrectly(new byte[(int) SIZE]);
+            });
+            NbdBlockDevice d = open(s, structured, 0);
+            assertEquals(4096, d.exportInfo().maxPayloadBytes());
+            assertTrue(serving.await(10, TimeUnit.SECONDS));
+            int n = 60;
+            int cutAt = rnd.nextInt(n);
+            Tracker t = new Tracker(n);
+            for (int i = 0; i < n; i++) {
+                if (i == cutAt) {
+                    s.close(); // the server's socket closes: EOF or reset, at any point of any request
+                }
+                long at = (long) rnd.nextInt((int) (SIZE / 16384) - 1) * 16384;
+                switch (i % 3) {
+                    case 0 -> d.submit(Bio.read(at, MemorySegment.ofArray(new byte[16384]), null, t::end));
+                    case 1 -> d.submit(Bio.write(at, MemorySegment.ofArray(new byte[16384]), Bio.FUA, null, t::end));
+                    default -> d.submit(Bio.flush(null, t::end));
+                }
+            }
+            t.await("round " + round);
+            assertEquals(n, t.ends.get(), "round " + round);
+            assertTrue(t.statuses.stream().allMatch(x -> x == 0 || x == Errno.EIO), t.statuses.toString());
+            assertTrue(t.statuses.stream().filter(x -> x == 0).count() <= cutAt,
+                "no bio submitted after the cut can succeed: " + t.statuses);
+            assertNotNull(d.failure(), "after the cut the connection is known broken");
+            assertEquals(0, d.inFlight());
+            d.close();
+        }
+        assertEquals(List.of(), jmd.env().scheduler().checker().violations());
+    }
+
     @Test
     void aSilentServerTripsTheReplyTimeout() throws Exception {
         try (FakeNbdServer s = new FakeNbdServer(conn -> {
