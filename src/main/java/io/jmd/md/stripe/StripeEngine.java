@@ -84,6 +84,8 @@ public abstract class StripeEngine implements Personality {
     private final io.jmd.md.HeldWrites<StripeRequest> held;
     private final BioCallback directDone = this::directDone;
     private final BioCallback flushDone = this::flushDone;
+    /** Online resync, recovery, check and repair (md's raid5_sync_request). */
+    private final StripeSync sync;
 
     protected StripeEngine(MdArray array, ParityLayout layout) {
         this.array = array;
@@ -98,9 +100,12 @@ public abstract class StripeEngine implements Personality {
         this.geometry = new StripeGeometry(layout, sb.chunkSectors() * 512L, sb.sizeSectors() * 512);
         this.slots = new Member[sb.raidDisks()];
         for (Member m : array.members()) {
-            if (m.state() == MemberState.IN_SYNC && m.slot() >= 0 && m.slot() < slots.length) {
-                slots[m.slot()] = m;
-                workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+            boolean holdsSlot = m.state() == MemberState.IN_SYNC || m.state() == MemberState.RECOVERING;
+            if (holdsSlot && m.slot() >= 0 && m.slot() < slots.length) {
+                slots[m.slot()] = m; // a member being rebuilt gets writes, and reads once in sync
+                if (m.isInSync()) {
+                    workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+                }
             }
         }
         this.cache = new StripeCache(env, array.name(), slots.length, geometry.unitBytes(),
@@ -109,6 +114,7 @@ public abstract class StripeEngine implements Personality {
             StripeRequest::new);
         this.ops = new MemPool<>(env.scheduler(), env.budget(), array.name() + " stripe ops", 1, OP_BYTES, 0, StripeOp::new);
         this.machine = new StripeMachine(this);
+        this.sync = new StripeSync(this);
     }
 
     public ParityLayout layout() {
@@ -437,6 +443,62 @@ public abstract class StripeEngine implements Personality {
             sb.append(m != null && m.isInSync() ? 'U' : '_');
         }
         return sb.append(']').toString();
+    }
+
+    // ---- online sync and member changes (StripeSync; as raid1's) ----
+
+    @Override
+    public io.jmd.md.resync.SyncLevel syncLevel() {
+        return sync;
+    }
+
+    /** Members no write goes to: missing or faulty slots (members being rebuilt get writes). */
+    final long unwritableMembers() {
+        long out = 0;
+        for (int s = 0; s < slots.length; s++) {
+            Member m = slots[s];
+            if (m == null || m.state() == MemberState.FAULTY) {
+                out |= 1L << s;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether the parity of stripe {@code key} may not match its data yet: the array was not shut
+     * down clean and the resync has not passed the stripe (md: sh->sector >= recovery_cp).
+     */
+    final boolean parityMayDiffer(long key) {
+        long done = array.resyncDoneSectors();
+        return done != io.jmd.md.format.Superblock1Layout.MAX_SECTOR
+            && geometry.memberOffset(key) + geometry.unitBytes() > done * 512;
+    }
+
+    @Override
+    public boolean allSlotsWritable() {
+        return unwritableMembers() == 0;
+    }
+
+    @Override
+    public void attachMember(Member m, int slot) {
+        assert slot >= 0 && slot < slots.length : "slot " + slot;
+        assert slots[slot] == null || slots[slot].state() == MemberState.FAULTY : "slot " + slot + " is held";
+        slots[slot] = m; // the array is quiesced: every request admitted after sees it
+    }
+
+    @Override
+    public void memberInSync(Member m) {
+        assert slots[m.slot()] == m : m + " is not in its slot";
+        workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+    }
+
+    @Override
+    public void detachMember(Member m) {
+        int slot = m.slot();
+        if (slot >= 0 && slot < slots.length && slots[slot] == m) {
+            slots[slot] = null;
+            workingSlots.getAndUpdate(w -> w & ~(1L << slot));
+        }
     }
 
     /**

@@ -54,6 +54,9 @@ final class StripeHead {
     /** Ops attached by submitters, drained into {@link #ops} by the md thread. */
     final ConcurrentLinkedQueue<StripeOp> incoming = new ConcurrentLinkedQueue<>();
 
+    /** The members changed under the cached pages (online sync): forget them before the next use. */
+    final AtomicBoolean stale = new AtomicBoolean();
+
     /** Member I/Os in flight for the head op's current phase (+1 while they are being issued). */
     final AtomicInteger ioPending = new AtomicInteger();
     /** Members whose I/O of the current phase failed (bit per member). */
@@ -86,8 +89,18 @@ final class StripeHead {
         java.util.Arrays.fill(uptodate, 0);
         java.util.Arrays.fill(readMask, 0);
         ioErrors.set(0);
+        stale.set(false);
         pattern = newPattern;
         key = newKey;
+    }
+
+    /**
+     * Forgets every cached page and what the read in flight will bring (the members changed under
+     * it: {@link #stale}); the op at the head plans its reads again. Its handler only.
+     */
+    void forgetPages() {
+        invalidate();
+        java.util.Arrays.fill(readMask, 0);
     }
 
     /** Forgets every cached page (a write whose outcome on the members is unknown). md thread. */

@@ -75,6 +75,9 @@ final class StripeMachine {
         while ((op = sh.incoming.poll()) != null) {
             sh.ops.addLast(op);
         }
+        if (sh.stale.getAndSet(false)) {
+            sh.forgetPages(); // the online sync rewrote parity under the cache (StripeSync)
+        }
         while (!sh.ops.isEmpty() && sh.ioPending.get() == 0) {
             op = sh.ops.peekFirst();
             assert op.stripe == sh : "op on the wrong stripe: " + op;
@@ -161,7 +164,7 @@ final class StripeMachine {
         }
         // A member that only failed a read of this op is still written: that rewrites what it could
         // not read (md's read-error correction); only members that are out of the array are skipped.
-        long gone = engine.failedMembers();
+        long gone = engine.unwritableMembers(); // members being rebuilt get writes (StripeSync)
         clear(need);
         for (int k = 0; k < dataDisks; k++) {
             int m = p.dataMember()[k];
@@ -236,6 +239,9 @@ final class StripeMachine {
                 rmwNeed[parity] |= old;
                 rmwCost += Integer.bitCount(old);
             }
+        }
+        if (rmwOk && failed == 0 && engine.parityMayDiffer(sh.key)) {
+            rmwOk = false; // not resynced yet: rcw makes the parity match its data (md's handle_stripe_dirtying)
         }
         if (rmwOk && (!rcwOk || rmwCost < rcwCost)) {
             System.arraycopy(rmwNeed, 0, need, 0, members);
