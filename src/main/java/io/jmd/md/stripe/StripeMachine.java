@@ -29,6 +29,8 @@ import java.lang.foreign.MemorySegment;
  * fail the member (the request then waits for the superblock), or the op if it cannot be lost.
  */
 final class StripeMachine {
+    /** md's max_corr_read_errors default: a member needing more read-error rewrites is failed. */
+    static final int CORRECTED_READS_MAX = 20;
     private final StripeEngine engine;
     private final StripeGeometry geometry;
     private final ParityKernels kernels;
@@ -98,6 +100,9 @@ final class StripeMachine {
     // ---- reads ----
 
     private boolean stepRead(StripeHead sh, StripeOp op) {
+        if (op.fixPages != 0) {
+            return readFixStep(sh, op);
+        }
         if (op.phase == StripeOp.Phase.READING) {
             absorbReads(sh, op);
         }
@@ -126,6 +131,53 @@ final class StripeMachine {
         }
         Bio parent = op.request.parent;
         MemorySegment.copy(sh.pages[dm], from, parent.data, op.fromArray - parent.offsetBytes, to - from);
+        return !startReadFix(sh, op, dm, pages);
+    }
+
+    // ---- read errors rewritten (md's R5_ReadError -> R5_ReWrite -> read again) ----
+
+    /**
+     * The op's member failed to read {@code pages} and the stripe rebuilt them (the request has
+     * its data already): they are written back to the member, which makes a disk remap a bad
+     * sector, then read again from it. Returns true if the fix started (the op ends after it).
+     */
+    private boolean startReadFix(StripeHead sh, StripeOp op, int dm, int pages) {
+        if ((op.badMembers & (1L << dm)) == 0 || (engine.failedMembers() & (1L << dm)) != 0 || engine.array().isReadOnly()) {
+            return false;
+        }
+        clear(need);
+        need[dm] = pages;
+        op.fixPages = pages;
+        return issue(sh, op, Bio.Op.WRITE, 0);
+    }
+
+    /** The rewrite or the read back ended: a member where either failed is failed (md_error). */
+    private boolean readFixStep(StripeHead sh, StripeOp op) {
+        int dm = sh.pattern.dataMember()[op.dataIndex];
+        Member m = engine.member(dm);
+        boolean failed = sh.ioErrors.getAndSet(0) != 0;
+        boolean rewritten = op.phase == StripeOp.Phase.WRITING;
+        sh.readMask[dm] = 0;
+        if (failed || m == null) {
+            if (m != null) {
+                if (rewritten) {
+                    m.countWriteError();
+                } else {
+                    m.countReadError();
+                }
+                engine.array().memberError(m);
+            }
+            sh.uptodate[dm] &= ~op.fixPages; // what the member holds there is unknown now
+            return true;
+        }
+        if (rewritten) {
+            clear(need);
+            need[dm] = op.fixPages; // read it back over the rebuilt copy: the request has its data
+            return !issue(sh, op, Bio.Op.READ, 0);
+        }
+        if (m.countCorrectedRead() > CORRECTED_READS_MAX) {
+            engine.array().memberError(m); // md's max_corr_read_errors: it keeps failing
+        }
         return true;
     }
 
