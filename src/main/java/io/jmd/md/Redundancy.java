@@ -304,7 +304,7 @@ public final class Redundancy implements BitmapHost, SyncHost {
 
     @Override
     public long recoveryStartBytes(Member m) {
-        return m.recoveryOffsetBytes();
+        return level == null ? m.recoveryOffsetBytes() : level.recoveryResumeBytes(m, m.recoveryOffsetBytes());
     }
 
     @Override
@@ -323,7 +323,7 @@ public final class Redundancy implements BitmapHost, SyncHost {
         } else if (action == SyncAction.RECOVER) {
             for (Member t : targets) {
                 if (t.state() == MemberState.RECOVERING) {
-                    t.setRecoveryOffsetBytes(Math.max(t.recoveryOffsetBytes(), doneBytes));
+                    t.setRecoveryOffsetBytes(Math.max(t.recoveryOffsetBytes(), level.recoveredMemberBytes(t, doneBytes)));
                 }
             }
         }
@@ -347,7 +347,7 @@ public final class Redundancy implements BitmapHost, SyncHost {
                         array.personality().memberInSync(t);
                         events.post("SpareActive", t.path(), null);
                     } else {
-                        t.setRecoveryOffsetBytes(Math.max(t.recoveryOffsetBytes(), doneBytes));
+                        t.setRecoveryOffsetBytes(Math.max(t.recoveryOffsetBytes(), level.recoveredMemberBytes(t, doneBytes)));
                     }
                 }
             }
