@@ -248,6 +248,53 @@ final class StripeRedundancyTest {
     }
 
     @Test
+    void interruptedRaid6RecoveryOfTwoMembersResumesFromItsCheckpointAfterARestart() throws Exception {
+        Env env = jmd.env();
+        String[] names = {"d0", "d1", "d2", "d3", "d4"};
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "d0", "d1", "d2", "d3", "d4", "s0", "s3");
+            create(env, disks, RaidLevel.RAID6, false, names);
+            long[] model;
+            try (MdArray a = assemble(disks, false, names)) {
+                model = new long[(int) (a.sizeBytes() / BLOCK)];
+                writeStream(env, a, model, 300, 8, n -> { }, new AtomicInteger());
+                a.redundancy().engine().setFrozen(true);
+                MemberManager.fail(a, "d0");
+                MemberManager.fail(a, "d3");
+                MemberManager.remove(a, "failed");
+                a.redundancy().engine().throttle().setLimits(1, 1_000); // 1 MB/s: stopped part way
+                MemberManager.add(a, "s0", false);
+                MemberManager.add(a, "s3", false);
+                a.redundancy().engine().setFrozen(false);
+                await("recovery past a checkpoint", () -> a.members().stream()
+                    .filter(m -> m.path().equals("s3")).findFirst().orElseThrow().recoveryOffsetBytes() > 0);
+            }
+            for (String s : new String[] {"s0", "s3"}) {
+                Superblock1 sb = sbOf(env, disks, s);
+                assertTrue(sb.hasFeature(FeatureBits.RECOVERY_OFFSET), s + " records how far it was rebuilt");
+                assertTrue(sb.recoveryOffsetSectors() > 0, s);
+            }
+            long checkpoint = sbOf(env, disks, "s3").recoveryOffsetSectors() * 512;
+            try (MdArray a = assemble(disks, true, "s0", "d1", "d2", "s3", "d4")) {
+                assertTrue(a.notes().stream().anyMatch(n -> n.contains("s3 is being rebuilt")), a.notes().toString());
+                Member s3 = MemberManager.find(a, "s3");
+                await("recovery resumed", () -> a.redundancy().engine().status() != null || s3.isInSync());
+                SyncStatus st = a.redundancy().engine().status();
+                if (st != null) {
+                    assertTrue(st.doneBytes() >= checkpoint, "resumed at the checkpoint, not from 0");
+                }
+                awaitIdle(a);
+                assertTrue(a.personality().isOptimal(), a.personality().status());
+                verify(env, a, model);
+                assertEquals(0, checkParity(a));
+            }
+            try (MdArray a = assemble(disks, true, "s0", "d2", "s3")) {
+                verify(env, a, model); // both rebuilt members hold their blocks
+            }
+        }
+    }
+
+    @Test
     void reAddedRaid5MemberIsRebuiltOnlyWhereTheBitmapSaysItMissedWrites() throws Exception {
         Env env = jmd.env();
         String[] names = {"d0", "d1", "d2", "d3"};

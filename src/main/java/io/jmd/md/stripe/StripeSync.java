@@ -247,8 +247,10 @@ final class StripeSync implements SyncLevel {
         return submitted == 0;
     }
 
-    private static int nextSlot(long mask, int after) {
-        long rest = mask & ~((2L << after) - 1);
+    /** The lowest slot in {@code mask} above {@code after} (-1: the lowest of all). */
+    static int nextSlot(long mask, int after) {
+        long rest = after < 0 ? mask : after >= 63 ? 0 : mask & -(1L << (after + 1));
+        assert rest != 0 : "no slot after " + after + " in " + Long.toBinaryString(mask);
         return Long.numberOfTrailingZeros(rest);
     }
 
