@@ -363,6 +363,55 @@ final class StripeRedundancyTest {
     }
 
     @Test
+    void raid6WithOneMemberMissingStillChecksWhatItsSecondParityCovers() throws Exception {
+        Env env = jmd.env();
+        String[] names = {"d0", "d1", "d2", "d3", "d4"};
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, names);
+            create(env, disks, RaidLevel.RAID6, false, names);
+            try (MdArray a = assemble(disks, false, names)) {
+                long[] model = new long[(int) (a.sizeBytes() / BLOCK)];
+                writeStream(env, a, model, 300, 8, n -> { }, new AtomicInteger());
+                MemberManager.fail(a, "d2");
+                long dataOff = sbOf(env, disks, "d3").dataOffsetSectors() * 512;
+                rawWrite(env, disks, "d3", dataOff + (1 << 20) + 4096, 4096, 0x66);
+                var engine = a.redundancy().engine();
+                assertEquals(Errno.OK, engine.request(SyncAction.CHECK));
+                awaitIdle(a);
+                assertEquals(8, engine.mismatchSectors(), "one parity left: a bad page is still found");
+                assertEquals(Errno.OK, engine.request(SyncAction.REPAIR));
+                awaitIdle(a);
+                assertEquals(Errno.OK, engine.request(SyncAction.CHECK));
+                awaitIdle(a);
+                assertEquals(0, engine.mismatchSectors(), "repair made the parity left match");
+            }
+        }
+    }
+
+    @Test
+    void degradedRaid5HasNothingToCheckAndTheCheckEndsAtOnce() throws Exception {
+        Env env = jmd.env();
+        String[] names = {"d0", "d1", "d2", "d3"};
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, names);
+            create(env, disks, RaidLevel.RAID5, false, names);
+            try (MdArray a = assemble(disks, false, names)) {
+                long[] model = new long[(int) (a.sizeBytes() / BLOCK)];
+                writeStream(env, a, model, 100, 8, n -> { }, new AtomicInteger());
+                MemberManager.fail(a, "d2");
+                int dataOff = (int) (sbOf(env, disks, "d0").dataOffsetSectors() * 512);
+                byte[] before = disks.raw("d0", dataOff, (int) DISK_BYTES - dataOff);
+                var engine = a.redundancy().engine();
+                assertEquals(Errno.OK, engine.request(SyncAction.REPAIR));
+                awaitIdle(a);
+                assertEquals(0, engine.mismatchSectors(), "no redundancy left to compare (md's raid5_sync_request skips)");
+                assertArrayEquals(before, disks.raw("d0", dataOff, (int) DISK_BYTES - dataOff), "no data or parity written");
+                verify(env, a, model);
+            }
+        }
+    }
+
+    @Test
     void syncReadErrorIsRebuiltAndWrittenBack() throws Exception {
         Env env = jmd.env();
         String[] names = {"d0", "d1", "d2", "d3"};
