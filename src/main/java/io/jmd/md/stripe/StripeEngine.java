@@ -17,7 +17,9 @@ import io.jmd.sync.DependencyChecker;
 
 import java.util.BitSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongConsumer;
 
 /**
@@ -30,9 +32,13 @@ import java.util.function.LongConsumer;
  *       per stripe unit, bypassing the cache; a failed one is served again through the stripe,
  *       which rebuilds the data from the other members. Reads of a missing member go through the
  *       stripe from the start (degraded read).</li>
- *   <li>Writes and write-zeroes go through the stripe: full-stripe writes compute parity from the
- *       new data alone; others read what read-modify-write or reconstruct-write needs, whichever
- *       reads less (handle_stripe_dirtying), then write data and parity.</li>
+ *   <li>Writes and write-zeroes go through the stripe: the writes queued on a stripe are served
+ *       as one batch (md drains a stripe's towrite lists together); full-stripe batches compute
+ *       parity from the new data alone; others read what read-modify-write or reconstruct-write
+ *       needs, whichever reads less (handle_stripe_dirtying), then write data and parity. A
+ *       partial stripe of a sequential stream that would have to read waits, bounded, for the
+ *       stream's next write ({@link StripeDelays}, md's delayed list), so streams of writes that
+ *       are not row-aligned still become full-stripe writes.</li>
  *   <li>Flushes go to every working member. Discards end at once without effect: md passes them to
  *       raid5 members only when devices are known to return zeroes after a discard
  *       (devices_handle_discard_safely), which jmd cannot know.</li>
@@ -40,9 +46,11 @@ import java.util.function.LongConsumer;
  *
  * <h2>Threads</h2>
  * Submitters cut requests and wait for pool items and stripes; the md thread runs every stripe's
- * state machine, so a stripe's pages and state have one owner; member I/O callbacks only count
- * down and queue the stripe for the md thread. The md thread never waits for memory: it takes no
- * pool item and gets stripes with {@link StripeCache#tryGet}.
+ * state machine, so a stripe's pages and state (also its delay state and the delayed list) have
+ * one owner; member I/O callbacks and the delay timer only count down, queue the stripe and wake
+ * the md thread. The md thread never waits for memory: it takes no pool item and gets stripes
+ * with {@link StripeCache#tryGet}. Member bios the md thread issues in a pass are plugged
+ * ({@link MemberPlug}) and handed to the members when the pass ends, before it sleeps.
  *
  * <h2>Pools, and why their reserves are enough</h2>
  * <pre>
@@ -52,8 +60,10 @@ import java.util.function.LongConsumer;
  *   asks for the next op (seed 002): it never holds an op or a stripe while it waits. An op is done
  *   with member I/O and md thread work alone, then it frees its stripe and itself. A failed direct
  *   read becomes a stripe op on the md thread, reusing its item; its stripe comes from tryGet,
- *   retried on every md thread pass (stripes come free as ops finish). So one item of each pool and
- *   one stripe let every request finish.
+ *   retried on every md thread pass (stripes come free as ops finish). A delayed stripe holds its
+ *   ops only until its deadline (or a flush), and at most a quarter of the cache waits at once,
+ *   so delays postpone but never block that. So one item of each pool and one stripe let every
+ *   request finish.
  * </pre>
  */
 public abstract class StripeEngine implements Personality {
@@ -62,6 +72,8 @@ public abstract class StripeEngine implements Personality {
     static final long OP_BYTES = 256;
     /** Stripes the md thread handles per pass before it lets superblock work run. */
     static final int HANDLE_PER_PASS = 256;
+    /** Sequential write streams remembered at once (ends of the last writes). */
+    static final int RECENT_STREAMS = 16;
     /** jmd tracks working members in a long. */
     public static final int MAX_RAID_DISKS = 64;
 
@@ -75,7 +87,15 @@ public abstract class StripeEngine implements Personality {
     private final MemPool<StripeRequest> requests;
     private final MemPool<StripeOp> ops;
     final StripeCache cache;
+    private final StripeDelays delays;
     private final StripeMachine machine;
+    /** Ends of recent writes: a write starting at one continues a sequential stream. */
+    private final AtomicLongArray recentWriteEnds = new AtomicLongArray(RECENT_STREAMS);
+    private final AtomicInteger nextRecent = new AtomicInteger();
+    /** Writes submitted so far (their sequence numbers). */
+    private final AtomicLong writesSubmitted = new AtomicLong();
+    /** Writes up to this sequence number were submitted before a flush: they no longer wait. */
+    private final AtomicLong flushedWrites = new AtomicLong();
     /** Stripes with work for the md thread; a stripe is in it at most once ({@code queued}). */
     private final ConcurrentLinkedQueue<StripeHead> handleQueue = new ConcurrentLinkedQueue<>();
     /** Failed direct reads waiting for a stripe; md thread only. */
@@ -113,7 +133,11 @@ public abstract class StripeEngine implements Personality {
         this.requests = new MemPool<>(env.scheduler(), env.budget(), array.name() + " stripe requests", 1, REQUEST_BYTES, 0,
             StripeRequest::new);
         this.ops = new MemPool<>(env.scheduler(), env.budget(), array.name() + " stripe ops", 1, OP_BYTES, 0, StripeOp::new);
-        this.machine = new StripeMachine(this);
+        this.delays = new StripeDelays(env, cache, array::wakeMdThread);
+        this.machine = new StripeMachine(this, delays);
+        for (int i = 0; i < RECENT_STREAMS; i++) {
+            recentWriteEnds.set(i, -1);
+        }
         this.sync = new StripeSync(this);
     }
 
@@ -147,11 +171,22 @@ public abstract class StripeEngine implements Personality {
     }
 
     /**
-     * How writes were served so far: {read-modify-write, reconstruct-write, of which degraded
-     * (missing blocks rebuilt first)}. For reports and tests.
+     * How write batches (the writes queued on one stripe, served together) were served so far:
+     * {read-modify-write, reconstruct-write, of which degraded (missing blocks rebuilt first), of
+     * the reconstruct-writes those that wrote every data page (full stripe), times a partial
+     * stripe was delayed for writes likely to follow}. For reports and tests.
      */
     public long[] writePlanCounts() {
-        return new long[] {machine.rmwWrites, machine.rcwWrites, machine.degradedWrites};
+        return new long[] {machine.rmwWrites, machine.rcwWrites, machine.degradedWrites, machine.fullStripeWrites,
+            machine.delayedWrites};
+    }
+
+    /**
+     * For tests: the longest a partial stripe of a sequential stream waits for the writes that
+     * would complete it (default {@link StripeDelays#DELAY_NANOS}); 0: never.
+     */
+    public void setPartialStripeDelayNanos(long nanos) {
+        delays.setDelayNanos(nanos);
     }
 
     /** Stripes with ops right now (diagnostics, tests). */
@@ -224,6 +259,8 @@ public abstract class StripeEngine implements Personality {
         Bio p = r.parent;
         long start = p.offsetBytes;
         long end = start + p.lengthBytes;
+        r.sequential = continuesAStream(start, end);
+        r.writeSeq = writesSubmitted.incrementAndGet();
         long rowBytes = geometry.chunkBytes() * geometry.dataDisks();
         int units = geometry.unitsPerChunk();
         BitSet touched = new BitSet(units);
@@ -245,6 +282,21 @@ public abstract class StripeEngine implements Personality {
         }
     }
 
+    /** Whether a write was submitted before a flush that followed it: it must not be delayed. */
+    final boolean flushedSince(StripeRequest r) {
+        return r.writeSeq <= flushedWrites.get();
+    }
+
+    /** Whether a write starts where a recent one ended; remembers where this one ends. */
+    private boolean continuesAStream(long start, long end) {
+        boolean continues = false;
+        for (int i = 0; i < RECENT_STREAMS && !continues; i++) {
+            continues = recentWriteEnds.get(i) == start;
+        }
+        recentWriteEnds.set(Math.floorMod(nextRecent.getAndIncrement(), RECENT_STREAMS), end);
+        return continues;
+    }
+
     /** Gets the op's stripe (waiting if none is free) and queues the op on it; the op owns the reference. */
     private void attach(StripeOp op) {
         StripeHead sh = cache.get(op.key);
@@ -255,6 +307,9 @@ public abstract class StripeEngine implements Personality {
     }
 
     private void submitFlush(StripeRequest r) {
+        // writes sent before the flush neither wait out a delay nor begin one
+        flushedWrites.accumulateAndGet(writesSubmitted.get(), Math::max);
+        delays.releaseAll();
         for (Member m : slots) {
             if (m == null || m.state() == MemberState.FAULTY) {
                 continue;
@@ -356,7 +411,9 @@ public abstract class StripeEngine implements Personality {
             machine.handle(sh);
             handled++;
         }
+        machine.unplug();
         convertFailedDirectReads(); // stripes freed by this pass
+        delays.releaseDue(this::queueForHandling);
         endHeld();
         if (!handleQueue.isEmpty()) {
             array.wakeMdThread(); // more next pass, after the array's superblock work
@@ -535,6 +592,7 @@ public abstract class StripeEngine implements Personality {
         assert handleQueue.isEmpty() : "stripes left to handle at stop";
         assert conversions.isEmpty() : "reads left to convert at stop";
         assert held.isEmpty() : "held writes left at stop";
+        delays.clear();
         cache.close();
         requests.close();
         ops.close();

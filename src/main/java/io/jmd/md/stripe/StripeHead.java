@@ -68,6 +68,14 @@ final class StripeHead {
     final int[] uptodate;
     /** Per member: pages the current read phase asked for. */
     final int[] readMask;
+    /** Ops at the head of {@link #ops} whose writes are in flight as one batch. */
+    int batchOps;
+    /** {@link StripeDelays}' state of this stripe: NONE, WAITING (on the delayed list), RELEASED. */
+    byte delay;
+    /** WAITING: when the delay ends at the latest (clock nanos). */
+    long delayUntil;
+    /** WAITING: the delays' release epoch when it began (a newer epoch ends it at once). */
+    long delayEpoch;
 
     StripeHead(int index, Buffer[] buffers) {
         this.index = index;
@@ -86,6 +94,7 @@ final class StripeHead {
         assert refs.get() == CLAIMED : "assign of an unclaimed stripe";
         assert ops.isEmpty() && incoming.isEmpty() : "assign of a stripe with ops";
         assert ioPending.get() == 0 : "assign of a stripe with I/O in flight";
+        assert delay == StripeDelays.NONE : "assign of a delayed stripe";
         java.util.Arrays.fill(uptodate, 0);
         java.util.Arrays.fill(readMask, 0);
         ioErrors.set(0);
