@@ -32,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   stop:                         sync stopped and reaped, bitmap flushed (idle bits cleared)
  * </pre>
  * Addresses: the bitmap and the barrier work in the level's resync address space; raid1's is the
- * array's own.
+ * array's own, raid4/5/6's is member bytes (a write marks the member range it touches, parity included).
  */
 public final class Redundancy implements BitmapHost, SyncHost {
     /** How long member management waits for the array's requests to drain before answering EBUSY. */
