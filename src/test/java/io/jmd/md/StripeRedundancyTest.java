@@ -179,7 +179,10 @@ final class StripeRedundancyTest {
                 a.redundancy().engine().throttle().setLimits(1, 8_000);
                 assertTrue(MemberManager.add(a, "e", false).startsWith("added"));
                 await("recovery running", () -> a.redundancy().engine().status() != null);
-                assertTrue(MdStat.format(List.of(a)).contains("recovery"), MdStat.format(List.of(a)));
+                String mdstat = MdStat.format(List.of(a));
+                assertTrue(mdstat.contains("recovery =") && mdstat.contains("[4/3] [U_UU]"), mdstat);
+                String detail = Detail.format(a, java.time.ZoneOffset.UTC);
+                assertTrue(detail.contains("Rebuild Status") && detail.contains("spare rebuilding"), detail);
                 writeStream(env, a, model, 300, 8, n -> { }, new AtomicInteger());
                 a.redundancy().engine().throttle().setLimits(1_000, 10_000_000);
                 awaitIdle(a);
@@ -200,6 +203,31 @@ final class StripeRedundancyTest {
             // and the rebuilt member really holds its blocks: the array runs without d2
             try (MdArray withoutD2 = assemble(disks, true, "d0", "e", "d3")) {
                 verify(env, withoutD2, model);
+            }
+        }
+    }
+
+    @Test
+    void raid5HotSpareReplacesAFailedMemberByItself() throws Exception {
+        Env env = jmd.env();
+        String[] names = {"d0", "d1", "d2"};
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "d0", "d1", "d2", "e");
+            create(env, disks, RaidLevel.RAID5, true, names);
+            try (MdArray a = assemble(disks, false, names)) {
+                long[] model = new long[(int) (a.sizeBytes() / BLOCK)];
+                writeStream(env, a, model, 200, 8, n -> { }, new AtomicInteger());
+                assertTrue(MemberManager.add(a, "e", false).startsWith("added"));
+                Thread.sleep(100);
+                assertEquals(MemberState.SPARE, MemberManager.find(a, "e").state(), "an optimal array keeps it as a spare");
+                disks.faults("d0").failDevice();
+                writeStream(env, a, model, 100, 8, n -> { }, new AtomicInteger());
+                awaitIdle(a);
+                assertEquals(MemberState.IN_SYNC, MemberManager.find(a, "e").state(), "the hot spare took d0's place");
+                assertTrue(a.personality().isOptimal(), a.personality().status());
+                verify(env, a, model);
+                assertEquals(0, checkParity(a));
+                disks.faults("d0").restoreDevice();
             }
         }
     }
