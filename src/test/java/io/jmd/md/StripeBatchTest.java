@@ -160,6 +160,35 @@ final class StripeBatchTest {
         }
     }
 
+    /**
+     * Whole rows in one request are written from the request's buffer (parity computed from it,
+     * the data not cached): a later partial write of those rows reads the data back from the
+     * members and the parity stays right.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = RaidLevel.class, names = {"RAID4", "RAID5", "RAID6"})
+    void wholeRowsWrittenFromTheRequestThenPartlyRewritten(RaidLevel level) throws Exception {
+        Env env = jmd.env();
+        String[] names = LevelRoundTripTest.names(5);
+        try (Disks disks = new Disks(env); MdArray array = raid(env, disks, level, names)) {
+            StripeEngine se = (StripeEngine) array.personality();
+            int row = se.geometry().dataDisks() * 64 * KIB;
+            byte[] rows = random(4 * row, 11);
+            long[] before = se.writePlanCounts();
+            long readBefore = ParityArrayTest.CountingDevice.total();
+            write(env, array, row, rows);
+            assertEquals(4, se.writePlanCounts()[3] - before[3], "four full-stripe writes");
+            assertEquals(0, ParityArrayTest.CountingDevice.total() - readBefore, "a full-stripe write reads nothing");
+            assertEquals(0, se.checkParity());
+            byte[] patch = random(12 * KIB, 12);
+            int at = row + row + 20 * KIB; // inside the second row's first data block
+            write(env, array, at, patch);
+            System.arraycopy(patch, 0, rows, at - row, patch.length);
+            assertArrayEquals(rows, read(env, array, row, rows.length));
+            assertEquals(0, se.checkParity());
+        }
+    }
+
     @Test
     void randomWritesAndFuaWritesAreNotDelayed() throws Exception {
         Env env = jmd.env();

@@ -50,6 +50,8 @@ final class StripeMachine {
     private final int[] full;
     private final MemorySegment[] sources;
     private final MemorySegment[] syndrome;
+    /** Per member: the buffer its next write comes from instead of the stripe page (a request's slice), or null. */
+    private final MemorySegment[] writeFrom;
     /** Counters for tests and reports: which plan writes took (written by the md thread only). */
     volatile long rmwWrites;
     volatile long rcwWrites;
@@ -78,6 +80,7 @@ final class StripeMachine {
         this.full = new int[dataDisks];
         this.sources = new MemorySegment[members];
         this.syndrome = new MemorySegment[members];
+        this.writeFrom = new MemorySegment[members];
     }
 
     /** Serves the stripe's ops until one waits for I/O (or is delayed) or none is left. */
@@ -253,10 +256,13 @@ final class StripeMachine {
             readModifyWrite(sh, p, n);
             rmwWrites++;
         } else {
-            if (isFullStripe(p)) {
+            boolean fullStripe = isFullStripe(p);
+            if (fullStripe) {
                 fullStripeWrites++;
             }
-            reconstructWrite(sh, p, cols, n);
+            if (!(fullStripe && failed == 0 && writeFromRequests(sh, p, n))) {
+                reconstructWrite(sh, p, cols, n);
+            }
             rcwWrites++;
         }
         // A member that only failed a read of this op is still written: that rewrites what it could
@@ -268,6 +274,11 @@ final class StripeMachine {
             sh.uptodate[m] |= touch[k];
             if ((gone & (1L << m)) == 0) {
                 need[m] = touch[k];
+            }
+        }
+        if (writeFrom[p.dataMember()[0]] != null) {
+            for (int k = 0; k < dataDisks; k++) {
+                sh.uptodate[p.dataMember()[k]] = 0; // written from the requests' buffers, not cached
             }
         }
         parityPages(sh, p, cols, gone);
@@ -477,6 +488,51 @@ final class StripeMachine {
         forEachRun(cols, (from, len) -> computeParity(sh, p, from, len, true, true));
     }
 
+    /**
+     * A full-stripe batch whose every data block comes whole from one request (the newest that
+     * touches it) is written from the requests' own buffers: parity is computed from them, and
+     * only parity goes through the stripe's pages. Spares copying the data in (md's
+     * skip_copy does the same for whole-page bios). Returns false, having done nothing, when some
+     * block is made of several requests' pieces (or zeroes): then the data is copied in.
+     */
+    private boolean writeFromRequests(StripeHead sh, RowPattern p, int n) {
+        int unit = geometry.unitBytes();
+        for (int k = 0; k < dataDisks; k++) {
+            long cell = geometry.cellStart(sh.key, k);
+            Bio newest = null;
+            int i = 0;
+            for (StripeOp o : sh.ops) {
+                if (i++ == n) {
+                    break;
+                }
+                Bio parent = o.request.parent;
+                if (parent.offsetBytes < cell + unit && parent.offsetBytes + parent.lengthBytes > cell) {
+                    newest = parent;
+                }
+            }
+            if (newest == null || newest.data == null || newest.offsetBytes > cell
+                || newest.offsetBytes + newest.lengthBytes < cell + unit) {
+                java.util.Arrays.fill(writeFrom, null);
+                return false;
+            }
+            writeFrom[p.dataMember()[k]] = newest.data.asSlice(cell - newest.offsetBytes, unit);
+        }
+        if (p.qd() < 0) {
+            for (int k = 0; k < dataDisks; k++) {
+                sources[k] = writeFrom[p.dataMember()[k]];
+            }
+            kernels.xor(sh.pages[p.pd()], sources, dataDisks, 0, unit);
+        } else {
+            java.util.Arrays.fill(syndrome, null);
+            for (int k = 0; k < dataDisks; k++) {
+                int m = p.dataMember()[k];
+                syndrome[p.slot()[m]] = writeFrom[m];
+            }
+            kernels.genSyndrome(syndrome, p.slots(), sh.pages[p.pd()], sh.pages[p.qd()], 0, unit);
+        }
+        return true;
+    }
+
     /** Copies data block k's part of each of the batch's ops into its page, oldest first (newest wins). */
     private void copyIn(StripeHead sh, RowPattern p, int k, int n) {
         MemorySegment d = sh.pages[p.dataMember()[k]];
@@ -625,6 +681,7 @@ final class StripeMachine {
             any = need[m] != 0;
         }
         if (!any) {
+            java.util.Arrays.fill(writeFrom, null);
             return false;
         }
         op.phase = bioOp == Bio.Op.READ ? StripeOp.Phase.READING : StripeOp.Phase.WRITING;
@@ -639,12 +696,15 @@ final class StripeMachine {
             }
             Member member = engine.member(m);
             int mm = m;
+            MemorySegment from0 = writeFrom[m] != null ? writeFrom[m] : sh.pages[m];
+            writeFrom[m] = null;
             forEachRun(pages, (from, len) -> {
                 sh.ioPending.incrementAndGet();
                 plug.add(mm, member.device(), new Bio(bioOp, member.dataOffsetBytes() + base + from, len,
-                    sh.pages[mm].asSlice(from, len), flags, sh, sh.memberCallbacks[mm]));
+                    from0.asSlice(from, len), flags, sh, sh.memberCallbacks[mm]));
             });
         }
+        java.util.Arrays.fill(writeFrom, null);
         if (sh.ioPending.decrementAndGet() == 0) {
             engine.queueForHandling(sh); // all ended already
         }
