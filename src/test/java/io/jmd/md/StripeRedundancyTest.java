@@ -233,6 +233,41 @@ final class StripeRedundancyTest {
     }
 
     @Test
+    void recoveryOfASparseRaid5LeavesTheSpareSparseAndReadsOnlyWhereThereIsData() throws Exception {
+        Env env = jmd.env();
+        String[] names = {"d0", "d1", "d2", "d3"};
+        long rowBytes = 3L * CHUNK_KIB * 1024;
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "d0", "d1", "d2", "d3", "e");
+            create(env, disks, RaidLevel.RAID5, false, names);
+            long[] model;
+            try (MdArray a = assemble(disks, false, names)) {
+                model = new long[(int) (a.sizeBytes() / BLOCK)];
+                for (int row : new int[] {3, 40}) { // two rows with data, in the first 4 MiB of each member
+                    writeBlock(env, a, model, (int) (row * rowBytes / BLOCK), 0x5150L << 32 | row);
+                    writeBlock(env, a, model, (int) ((row * rowBytes + 2L * CHUNK_KIB * 1024) / BLOCK), 0x5152L << 32 | row);
+                }
+                MemberManager.fail(a, "d1");
+                MemberManager.remove(a, "d1");
+                long before = disks.medium("e").allocatedBytes();
+                MemberManager.add(a, "e", false);
+                awaitIdle(a);
+                assertTrue(a.personality().isOptimal(), a.personality().status());
+                long allocated = disks.medium("e").allocatedBytes() - before;
+                long memberBytes = ((StripeEngine) a.personality()).geometry().memberBytes();
+                // one 4 MiB sync window holds the two rows; the rest of e is still a hole (its superblock aside)
+                assertTrue(allocated <= (4L << 20) + (64 << 10) && memberBytes > 12L << 20, "the spare got zeroes as holes,"
+                    + " data only in the window with the two rows: " + allocated + " of " + memberBytes + " bytes allocated");
+                verify(env, a, model);
+                assertEquals(0, checkParity(a));
+            }
+            try (MdArray a = assemble(disks, true, "d0", "e", "d3")) {
+                verify(env, a, model);
+            }
+        }
+    }
+
+    @Test
     void raid6RebuildsTwoFailedMembersAtOnceWhileWritesGoOn() throws Exception {
         Env env = jmd.env();
         String[] names = {"d0", "d1", "d2", "d3", "d4", "d5"};

@@ -17,7 +17,9 @@ import java.lang.foreign.MemorySegment;
  * window is the same member range on every member (whole or partial rows of chunks).
  *
  * <pre>
- *   stage 0  read the window from every in-sync member (md: every block of the stripe)
+ *   stage 0  read the window from every in-sync member (md: every block of the stripe); a window
+ *            that is a hole on all of them is not read: zeroes are consistent, and a recovery
+ *            writes zeroes to its targets (MemberHoles)
  *   stage 1  per row piece: lost = members not read (missing, rebuilding, or the read failed);
  *              more lost than the parity covers: the window fails (recovery) or is skipped
  *              (resync/check/repair of an array with no redundancy left, as md skips it)
@@ -56,6 +58,8 @@ final class StripeSync implements SyncLevel {
     private final MemorySegment[] byMember;
     /** I/Os the running step submitted (sync thread only; a step runs to its end before another). */
     private int submitted;
+    /** Per slot: where its member reads as zeroes (a window that is a hole on every member is not read). */
+    private final MemberHoles[] holes;
 
     StripeSync(StripeEngine engine) {
         this.engine = engine;
@@ -64,6 +68,10 @@ final class StripeSync implements SyncLevel {
         this.maxDegraded = engine.layout.maxDegraded();
         this.math = new RowMath(engine.kernels, members);
         this.byMember = new MemorySegment[members];
+        this.holes = new MemberHoles[members];
+        for (int s = 0; s < members; s++) {
+            holes[s] = new MemberHoles(geometry.memberBytes());
+        }
     }
 
     @Override
@@ -161,6 +169,22 @@ final class StripeSync implements SyncLevel {
         } else if (unreadable >= maxDegraded) {
             return true; // no redundancy left to check or make consistent (md skips the whole sync)
         }
+        if (holeOnEvery(w, readable)) {
+            // zeroes everywhere: their parity is zeroes (nothing to check or fix), and so is every
+            // block a recovery rebuilds from them; targets get zeroes written (a sparse spare stays sparse)
+            long targets = targetsOf(w);
+            if (targets == 0) {
+                return true;
+            }
+            w.stage = 2;
+            for (int s = 0; s < members; s++) {
+                if ((targets & (1L << s)) != 0) {
+                    Member t = engine.member(s);
+                    w.submit(t, Bio.Op.WRITE_ZEROES, t.dataOffsetBytes() + w.offsetBytes(), w.lengthBytes(), null);
+                }
+            }
+            return false;
+        }
         w.stage = 1;
         w.triedSlots = readable;
         for (int s = 0; s < members; s++) {
@@ -170,6 +194,18 @@ final class StripeSync implements SyncLevel {
             }
         }
         return false;
+    }
+
+    private boolean holeOnEvery(SyncWindow w, long readable) {
+        if (readable == 0) {
+            return false;
+        }
+        for (int s = 0; s < members; s++) {
+            if ((readable & (1L << s)) != 0 && !holes[s].isHole(engine.member(s), w.offsetBytes(), windowEnd(w))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean fail(SyncWindow w, String why) {
