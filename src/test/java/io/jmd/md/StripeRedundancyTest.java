@@ -540,6 +540,50 @@ final class StripeRedundancyTest {
         }
     }
 
+    /**
+     * A stripe cached with its parity, a data block changed behind jmd's back, repair rewrites the
+     * parity from the data on disk: the cache must forget the old parity, or the next
+     * read-modify-write computes the new parity from it and the stripe is wrong again.
+     */
+    @Test
+    void repairRewritingParityMakesTheStripeCacheForgetIt() throws Exception {
+        Env env = jmd.env();
+        String[] names = {"d0", "d1", "d2", "d3"};
+        long rowBytes = 3L * CHUNK_KIB * 1024;
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, names);
+            create(env, disks, RaidLevel.RAID5, false, names);
+            try (MdArray a = assemble(disks, false, names)) {
+                long[] model = new long[(int) (a.sizeBytes() / BLOCK)];
+                int block = (int) (7 * rowBytes / BLOCK); // row 7, data chunk 0, page 0
+                writeBlock(env, a, model, block, 0x1111L << 32);
+                writeBlock(env, a, model, block, 0x2222L << 32); // read-modify-write: its data and P cached
+                long[] at = new long[1];
+                String other = diskOf(env, disks, a, names, 7 * rowBytes + CHUNK_KIB * 1024L, at); // data chunk 1, page 0
+                rawWrite(env, disks, other, at[0], BLOCK, 0x5a);
+                int otherBlock = (int) ((7 * rowBytes + CHUNK_KIB * 1024L) / BLOCK);
+                var engine = a.redundancy().engine();
+                assertEquals(Errno.OK, engine.request(SyncAction.REPAIR));
+                awaitIdle(a);
+                assertEquals(8, engine.mismatchSectors(), "repair fixed the parity of one column");
+                writeBlock(env, a, model, block, 0x3333L << 32);
+                assertEquals(Errno.OK, engine.request(SyncAction.CHECK));
+                awaitIdle(a);
+                assertEquals(0, engine.mismatchSectors(), "the write after the repair used the parity on disk");
+                assertEquals(0, checkParity(a));
+                model[otherBlock] = -1; // changed behind jmd's back: not checked below
+                for (int b = 0; b < model.length; b++) {
+                    if (b != otherBlock && model[b] != 0) {
+                        Buffer buf = env.buffers().allocate(BLOCK);
+                        assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, (long) b * BLOCK, buf.segment()));
+                        assertEquals(model[b], buf.segment().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0));
+                        buf.release();
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void syncReadErrorIsRebuiltAndWrittenBack() throws Exception {
         Env env = jmd.env();
