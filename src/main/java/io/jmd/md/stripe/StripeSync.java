@@ -274,11 +274,12 @@ final class StripeSync implements SyncLevel {
             if (m == null || m.state() == MemberState.FAULTY) {
                 continue;
             }
-            if (failedMember[s] != null) {
-                m.countCorrectedRead(); // md's R5_ReWrite: the rebuilt block is written back
-            }
             submitted++;
             w.submit(m, Bio.Op.WRITE, m.dataOffsetBytes() + o, w.lengthBytes(), w.buffer(s));
+            // md's R5_ReWrite: the rebuilt block is written back; a member that keeps needing it is failed
+            if (failedMember[s] != null && m.countCorrectedRead() > StripeMachine.CORRECTED_READS_MAX) {
+                engine.array().memberError(m);
+            }
         }
         return submitted == 0;
     }
