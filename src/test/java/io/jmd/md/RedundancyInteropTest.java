@@ -62,7 +62,11 @@ class RedundancyInteropTest {
         }
 
         String awaitLog(String what, Predicate<String> p) {
-            long deadline = System.nanoTime() + WAIT.toNanos();
+            return awaitLog(what, p, WAIT);
+        }
+
+        String awaitLog(String what, Predicate<String> p, Duration wait) {
+            long deadline = System.nanoTime() + wait.toNanos();
             while (System.nanoTime() < deadline) {
                 String s = log();
                 if (p.test(s)) {
@@ -73,7 +77,7 @@ class RedundancyInteropTest {
                 }
                 sleep(50);
             }
-            return fail("jmd serve: no " + what + " within " + WAIT + ":\n" + log());
+            return fail("jmd serve: no " + what + " within " + wait + ":\n" + log());
         }
 
         void kill9() throws InterruptedException {
@@ -211,9 +215,10 @@ class RedundancyInteropTest {
             c.setLength(96L << 20);
         }
         try (Serve serve = new Serve("serve.log", members(level))) {
-            // long enough for four CLI runs (a JVM start each) and the recovery
+            // long enough for four CLI runs (a JVM start each) and the recovery, which fio's writes
+            // slow down (normal writes go first at the sync barrier), also on a loaded 2-core machine
             Process load = fio("fio.log", "--rw=randwrite", "--size=48M", "--do_verify=1", "--verify_fatal=1",
-                "--verify_state_save=0", "--time_based", "--runtime=20");
+                "--verify_state_save=0", "--time_based", "--runtime=40");
             sleep(1500);
             ExternalTool.Result f = jmd("fail", "--control=" + ctl(), "b");
             assertEquals(0, f.exitCode(), f.stderr());
@@ -222,7 +227,7 @@ class RedundancyInteropTest {
             assertEquals(0, jmd("remove", "--control=" + ctl(), "b").exitCode());
             ExternalTool.Result add = jmd("add", "--control=" + ctl(), "c");
             assertEquals(0, add.exitCode(), add.stderr());
-            serve.awaitLog("recovery end", s -> s.contains("SpareActive"));
+            serve.awaitLog("recovery end", s -> s.contains("SpareActive"), Duration.ofSeconds(120));
             assertTrue(load.isAlive(), "fio still running when the recovery finished:\n" + read("fio.log"));
             assertTrue(load.waitFor(90, TimeUnit.SECONDS));
             String out = read("fio.log");
