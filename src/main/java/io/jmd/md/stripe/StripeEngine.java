@@ -38,7 +38,10 @@ import java.util.function.LongConsumer;
  *       needs, whichever reads less (handle_stripe_dirtying), then write data and parity. A
  *       partial stripe of a sequential stream that would have to read waits, bounded, for the
  *       stream's next write ({@link StripeDelays}, md's delayed list), so streams of writes that
- *       are not row-aligned still become full-stripe writes.</li>
+ *       are not row-aligned still become full-stripe writes. A full-stripe batch on a complete
+ *       array whose every data block comes whole from one request writes the data from the
+ *       request's buffer and only parity through the stripe (its data pages are then not up to
+ *       date: nothing is cached of them).</li>
  *   <li>Flushes go to every working member. Discards end at once without effect: md passes them to
  *       raid5 members only when devices are known to return zeroes after a discard
  *       (devices_handle_discard_safely), which jmd cannot know.</li>
