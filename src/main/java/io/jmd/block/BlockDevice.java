@@ -32,6 +32,18 @@ public interface BlockDevice extends AutoCloseable {
     void submit(Bio bio);
 
     /**
+     * Submits several bios at once, as a plug's unplug does: a device may run them one after
+     * another on one thread, sparing a thread hand-off per bio (the bios must not depend on each
+     * other's completion). Waits for slots as {@link #submit} does, never while it holds slots
+     * for bios it has not started. The default submits them one by one.
+     */
+    default void submitBatch(java.util.List<Bio> bios) {
+        for (Bio b : bios) {
+            submit(b);
+        }
+    }
+
+    /**
      * Submits without waiting for a slot. Returns false, having done nothing, if the device is
      * saturated; the caller retries later (from a thread that may wait).
      */

@@ -41,6 +41,8 @@ public final class FileBlockDevice implements BlockDevice {
     public static final int QUEUE_DEPTH_MAX = 4096;
     /** Zero source for WRITE_ZEROES fallbacks: 64 KiB per device, fixed, so not charged per request. */
     private static final int ZEROES_BYTES = 64 * 1024;
+    /** Most bios of a {@link #submitBatch} that one worker task runs in a row. */
+    static final int BATCH_MAX = 16;
     /** Disk quota exceeded: reported to the submitter as ENOSPC. */
     private static final int EDQUOT = 122;
 
@@ -214,6 +216,47 @@ public final class FileBlockDevice implements BlockDevice {
             run(bio);
         } else {
             dispatch(bio);
+        }
+    }
+
+    /**
+     * Runs of up to {@link #BATCH_MAX} bios go to one worker task (or run inline, as
+     * {@link #submit} would), in order. The first bio of a run may wait for its slot; the others
+     * take slots only if free now, else the run goes out as it is and the next starts: a batch
+     * never waits while holding slots of bios it has not started (seed 002).
+     */
+    @Override
+    public void submitBatch(java.util.List<Bio> bios) {
+        int i = 0;
+        int n = bios.size();
+        while (i < n) {
+            assertValid(bios.get(i));
+            inFlight.acquire();
+            int j = i + 1;
+            while (j < n && j - i < BATCH_MAX && inFlight.tryAcquire()) {
+                assertValid(bios.get(j));
+                j++;
+            }
+            Bio[] run = bios.subList(i, j).toArray(new Bio[0]);
+            if (runsInline()) {
+                for (Bio b : run) {
+                    run(b);
+                }
+            } else {
+                try {
+                    env.ioWorkers().execute(() -> {
+                        for (Bio b : run) {
+                            run(b);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    for (int k = 0; k < run.length; k++) {
+                        inFlight.releaseUnstarted();
+                    }
+                    throw e;
+                }
+            }
+            i = j;
         }
     }
 

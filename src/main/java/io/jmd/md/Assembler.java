@@ -39,6 +39,13 @@ public final class Assembler {
         }
     }
 
+    /**
+     * Levels that rebuild a member online: one assembled with a recovery_offset keeps its slot
+     * and its recovery resumes (the others leave it out; it is then added as a spare again).
+     */
+    static final java.util.Set<RaidLevel> ONLINE_RECOVERY = java.util.EnumSet.of(RaidLevel.RAID1, RaidLevel.RAID4,
+        RaidLevel.RAID5, RaidLevel.RAID6);
+
     private Assembler() {
     }
 
@@ -69,9 +76,9 @@ public final class Assembler {
             } else if (DevRole.isSlot(role) && role < fresh.raidDisks()) {
                 if (bySlot[role] != null) {
                     leftOut.add(e.path() + " claims slot " + role + ", already held by " + bySlot[role].path());
-                } else if (own.hasFeature(FeatureBits.RECOVERY_OFFSET) && fresh.raidLevel() == RaidLevel.RAID1) {
-                    // raid1 rebuilds online: the member keeps its slot and the recovery resumes
-                    // from its recovery_offset (levels without online recovery leave it out below)
+                } else if (own.hasFeature(FeatureBits.RECOVERY_OFFSET) && ONLINE_RECOVERY.contains(fresh.raidLevel())) {
+                    // a level that rebuilds online: the member keeps its slot and the recovery
+                    // resumes from its recovery_offset (levels without online recovery leave it out below)
                     bySlot[role] = new Member(e.device(), e.path(), own, role, MemberState.RECOVERING);
                     members.add(bySlot[role]);
                     leftOut.add(e.path() + " is being rebuilt: recovery resumes at " + own.recoveryOffsetSectors() / 2 + "K");

@@ -26,7 +26,7 @@ public final class Member {
      * the array is quiesced (a spare taking a slot), so I/O paths see a stable value.
      */
     private volatile int slot;
-    /** RECOVERING: array bytes below this are rebuilt (the superblock's recovery_offset). */
+    /** RECOVERING: member bytes (from the data offset) below this are rebuilt (the superblock's recovery_offset). */
     private volatile long recoveryOffsetBytes;
     /** Came back with its old slot (re-add): its recovery may follow the write-intent bitmap. */
     private volatile boolean reAdded;

@@ -110,7 +110,7 @@ public final class MemberManager {
         }
         if (a.personality().syncLevel() == null) {
             throw new MdException("adding a member to a running " + a.personality().levelName()
-                + " array is not implemented yet (jmd rebuilds raid1 members only so far)");
+                + " array is not implemented for this level (it has no online recovery)");
         }
         for (Member m : a.members()) {
             if (m.path().equals(path)) {

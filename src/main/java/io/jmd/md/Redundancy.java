@@ -32,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   stop:                         sync stopped and reaped, bitmap flushed (idle bits cleared)
  * </pre>
  * Addresses: the bitmap and the barrier work in the level's resync address space; raid1's is the
- * array's own.
+ * array's own, raid4/5/6's is member bytes (a write marks the member range it touches, parity included).
  */
 public final class Redundancy implements BitmapHost, SyncHost {
     /** How long member management waits for the array's requests to drain before answering EBUSY. */
@@ -304,7 +304,7 @@ public final class Redundancy implements BitmapHost, SyncHost {
 
     @Override
     public long recoveryStartBytes(Member m) {
-        return m.recoveryOffsetBytes();
+        return level == null ? m.recoveryOffsetBytes() : level.recoveryResumeBytes(m, m.recoveryOffsetBytes());
     }
 
     @Override
@@ -323,7 +323,7 @@ public final class Redundancy implements BitmapHost, SyncHost {
         } else if (action == SyncAction.RECOVER) {
             for (Member t : targets) {
                 if (t.state() == MemberState.RECOVERING) {
-                    t.setRecoveryOffsetBytes(Math.max(t.recoveryOffsetBytes(), doneBytes));
+                    t.setRecoveryOffsetBytes(Math.max(t.recoveryOffsetBytes(), level.recoveredMemberBytes(t, doneBytes)));
                 }
             }
         }
@@ -347,7 +347,7 @@ public final class Redundancy implements BitmapHost, SyncHost {
                         array.personality().memberInSync(t);
                         events.post("SpareActive", t.path(), null);
                     } else {
-                        t.setRecoveryOffsetBytes(Math.max(t.recoveryOffsetBytes(), doneBytes));
+                        t.setRecoveryOffsetBytes(Math.max(t.recoveryOffsetBytes(), level.recoveredMemberBytes(t, doneBytes)));
                     }
                 }
             }

@@ -51,6 +51,42 @@ class FileBlockDeviceTest {
         return FileBlockDevice.open(jmd.env(), FileBlockDevice.Options.of(dir.resolve(name)).create(sizeBytes).direct(direct));
     }
 
+    /**
+     * A batch longer than the queue depth (and than one worker run) ends every bio with its data
+     * in place: the batch takes the slots it can, sends what it holds, and waits only then.
+     */
+    @Test
+    void submitBatchLongerThanTheQueueDepthEndsEveryBio() throws Exception {
+        Env env = jmd.env();
+        int n = 3 * FileBlockDevice.BATCH_MAX + 5;
+        try (FileBlockDevice dev = FileBlockDevice.open(env,
+                FileBlockDevice.Options.of(dir.resolve("batch")).create(MIB).queueDepth(4))) {
+            byte[][] data = new byte[n][];
+            java.util.List<Bio> bios = new java.util.ArrayList<>();
+            java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(n);
+            java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+            for (int i = 0; i < n; i++) {
+                data[i] = new byte[8192];
+                new java.util.SplittableRandom(i).nextBytes(data[i]);
+                bios.add(Bio.write(i * 8192L, MemorySegment.ofArray(data[i]), 0, null, bio -> {
+                    if (bio.status() != Errno.OK) {
+                        failed.incrementAndGet();
+                    }
+                    ended.countDown();
+                }));
+            }
+            dev.submitBatch(bios);
+            assertTrue(ended.await(30, java.util.concurrent.TimeUnit.SECONDS), "batch did not end");
+            assertEquals(0, failed.get());
+            for (int i = 0; i < n; i++) {
+                byte[] back = new byte[8192];
+                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), dev, i * 8192L, MemorySegment.ofArray(back)));
+                org.junit.jupiter.api.Assertions.assertArrayEquals(data[i], back, "bio " + i);
+            }
+            assertEquals(0, dev.inFlight());
+        }
+    }
+
     /** Writes and reads a few shapes of bio, flushes, reopens and reads again. */
     private void roundTrip(Path file, boolean direct, long sizeBytes) throws IOException {
         Env env = jmd.env();

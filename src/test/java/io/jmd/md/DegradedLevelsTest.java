@@ -143,16 +143,41 @@ final class DegradedLevelsTest {
             try (MdArray array = disks.assemble(false, names)) {
                 ArrayModel model = new ArrayModel(array.sizeBytes());
                 model.randomIo(env, array, 2, 60, 128 << 10, 4);
-                disks.faults("d1").addRule(FaultRule.error(0, 6 * MIB, Bio.Op.READ));
+                // ten places fail a read once (latent sector errors): each is served from parity, written back to
+                // d1 and read again there (md's R5_ReWrite), which then works
+                for (int i = 0; i < 10; i++) {
+                    disks.faults("d1").addRule(FaultRule.error(2 * MIB + i * 300L * 1024, 64 << 10, Bio.Op.READ).times(1));
+                }
                 model.verify(env, array);
                 model.randomIo(env, array, 2, 40, 128 << 10, 5);
                 model.verify(env, array);
                 Member d1 = array.members().stream().filter(m -> m.path().equals("d1")).findFirst().orElseThrow();
                 assertTrue(d1.readErrors() > 0, "reads went to d1 and failed there");
-                assertTrue(d1.isInSync(), "a read error alone does not fail a member");
+                assertTrue(d1.correctedReads() > 0, "the blocks were rewritten from parity");
+                assertTrue(d1.isInSync(), "a corrected read error does not fail a member");
                 assertTrue(array.personality().isOptimal());
                 disks.faults("d1").clearRules();
                 assertEquals(0, ((StripeEngine) array.personality()).checkParity());
+            }
+        }
+    }
+
+    @Test
+    void raid5MemberWhoseRewrittenBlockStillCannotBeReadIsFailed() throws Exception {
+        Env env = jmd.env();
+        String[] names = names(4);
+        try (Disks disks = new Disks(env)) {
+            disks.add(6 * MIB, names);
+            ArrayModel.create(env, disks, CreateOptions.defaults(RaidLevel.RAID5, 4).withChunkKib(64), names);
+            try (MdArray array = disks.assemble(false, names)) {
+                ArrayModel model = new ArrayModel(array.sizeBytes());
+                model.randomIo(env, array, 2, 60, 128 << 10, 4);
+                disks.faults("d1").addRule(FaultRule.error(0, 6 * MIB, Bio.Op.READ)); // every read fails, even after a rewrite
+                model.verify(env, array);
+                Member d1 = array.members().stream().filter(m -> m.path().equals("d1")).findFirst().orElseThrow();
+                assertEquals(MemberState.FAULTY, d1.state(), "md fails a member whose block reads badly again after the rewrite");
+                model.verify(env, array);
+                disks.faults("d1").clearRules();
             }
         }
     }

@@ -232,7 +232,9 @@ final class ParityArrayTest {
             write(env, disks.medium("d4"), dataOffset + (2 << 20), random(128 << 10, 2));
             markDirty(env, disks, names);
             try (MdArray array = disks.assemble(false, names)) {
-                assertTrue(array.notes().stream().anyMatch(n -> n.contains("resynced")), array.notes().toString());
+                assertTrue(array.notes().stream().anyMatch(n -> n.contains("resyncing while serving")), array.notes().toString());
+                RedundancyTest.awaitIdle(array);
+                assertTrue(array.redundancy().engine().lastFinished().mismatchSectors() > 0, "the resync found the torn parity");
                 assertEquals(0, ((StripeEngine) array.personality()).checkParity());
             }
         }
@@ -255,8 +257,9 @@ final class ParityArrayTest {
                 .withChunkKib(16), Optional.of("test"), "junk", 0, false, false, true));
             assertTrue(r.needsResync());
             try (MdArray array = disks.assemble(false, names)) {
-                assertTrue(!array.needsResync(), "resynced at first assembly");
-                assertTrue(array.notes().stream().anyMatch(n -> n.contains("resynced")), array.notes().toString());
+                assertTrue(array.notes().stream().anyMatch(n -> n.contains("resyncing while serving")), array.notes().toString());
+                RedundancyTest.awaitIdle(array);
+                assertTrue(!array.needsResync(), "resynced online after the first assembly");
                 assertEquals(0, ((StripeEngine) array.personality()).checkParity());
             }
         }

@@ -3,8 +3,9 @@ package io.jmd.md;
 import io.jmd.testutil.ExternalTool;
 import io.jmd.testutil.JmdProcess;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -28,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the middle of a fio write job and restarted (only the dirty bitmap chunks are resynced, fio's
  * verify passes); a member failed under fio, a spare added and rebuilt while fio goes on (fio's
  * verify passes); check finds an injected mismatch, repair fixes it, check then finds none. The
- * operator side is the real CLI through the control socket.
+ * operator side is the real CLI through the control socket. Each for raid1 (members a, b) and
+ * raid5 (members a, b, d: parity, resync in member bytes).
  */
 @Tag("interop")
 class RedundancyInteropTest {
@@ -60,7 +62,11 @@ class RedundancyInteropTest {
         }
 
         String awaitLog(String what, Predicate<String> p) {
-            long deadline = System.nanoTime() + WAIT.toNanos();
+            return awaitLog(what, p, WAIT);
+        }
+
+        String awaitLog(String what, Predicate<String> p, Duration wait) {
+            long deadline = System.nanoTime() + wait.toNanos();
             while (System.nanoTime() < deadline) {
                 String s = log();
                 if (p.test(s)) {
@@ -71,7 +77,7 @@ class RedundancyInteropTest {
                 }
                 sleep(50);
             }
-            return fail("jmd serve: no " + what + " within " + WAIT + ":\n" + log());
+            return fail("jmd serve: no " + what + " within " + wait + ":\n" + log());
         }
 
         void kill9() throws InterruptedException {
@@ -113,11 +119,28 @@ class RedundancyInteropTest {
         return JmdProcess.run(dir, args);
     }
 
-    void create(String size, String... extra) {
-        List<String> args = new ArrayList<>(List.of("create", "--level=1", "--raid-devices=2", "--name=r1", "--bitmap=internal",
-            "--member-size=" + size));
+    /** The members of a {@code level} array: a, b (and d for raid5); b is the one failed. */
+    static String[] members(String level) {
+        return level.equals("raid1") ? new String[] {"a", "b"} : new String[] {"a", "b", "d"};
+    }
+
+    /** How many members hold data in a row (raid1: each holds all of it). */
+    static int dataDisks(String level) {
+        return level.equals("raid1") ? 1 : members(level).length - 1;
+    }
+
+    /** /proc/mdstat's member map with b (slot 1) missing or not. */
+    static String map(String level, boolean bMissing) {
+        int n = members(level).length;
+        String up = "U".repeat(n);
+        return "[" + n + "/" + (bMissing ? n - 1 : n) + "] [" + (bMissing ? "U_" + up.substring(2) : up) + "]";
+    }
+
+    void create(String level, String size, String... extra) {
+        List<String> args = new ArrayList<>(List.of("create", "--level=" + level, "--raid-devices=" + members(level).length,
+            "--name=r1", "--bitmap=internal", "--member-size=" + size));
         args.addAll(List.of(extra));
-        args.addAll(List.of("a", "b"));
+        args.addAll(List.of(members(level)));
         ExternalTool.Result r = jmd(args.toArray(String[]::new));
         assertEquals(0, r.exitCode(), r.stderr());
     }
@@ -140,12 +163,13 @@ class RedundancyInteropTest {
         return r.stdout();
     }
 
-    @Test
-    void killNineDuringFioResyncsOnlyDirtyChunksAndFioVerifies() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"raid1", "raid5"})
+    void killNineDuringFioResyncsOnlyDirtyChunksAndFioVerifies(String level) throws Exception {
         ExternalTool.require("fio");
-        create("256M", "--bitmap-chunk=1M");
+        create(level, "256M", "--bitmap-chunk=1M");
         Process writer;
-        try (Serve first = new Serve("serve1.log", "a", "b")) {
+        try (Serve first = new Serve("serve1.log", members(level))) {
             // The region holds fio's blocks first: fio's verify state does not leave out the writes
             // in flight at the kill, and a block never written before would read as zeroes when
             // such a write (never acknowledged, so rightly lost) did not land.
@@ -158,19 +182,22 @@ class RedundancyInteropTest {
             first.kill9();
         }
         assertTrue(writer.waitFor(60, TimeUnit.SECONDS), "fio ends once the server is gone");
-        try (Serve second = new Serve("serve2.log", "a", "b")) {
+        try (Serve second = new Serve("serve2.log", members(level))) {
             String started = second.log();
             Matcher m = Pattern.compile("only the (\\d+) of (\\d+) bitmap chunks that are dirty").matcher(started);
             assertTrue(m.find(), started);
             int dirty = Integer.parseInt(m.group(1));
             int chunks = Integer.parseInt(m.group(2));
-            assertTrue(dirty > 0 && dirty <= 33, "fio wrote 32 MiB: at most 32 (+1 in flight) of the 1 MiB chunks: " + dirty);
+            // the bitmap counts member bytes: 32 MiB of array are 32 / data disks MiB of each member
+            int most = 32 / dataDisks(level) + 1;
+            assertTrue(dirty > 0 && dirty <= most, "fio wrote 32 MiB: at most " + most + " (with one in flight) of the 1 MiB"
+                + " chunks: " + dirty);
             String done = second.awaitLog("resync end", s -> s.contains("RebuildFinished"));
             Matcher s = Pattern.compile("bitmap chunks synced (\\d+) of (\\d+)").matcher(done);
             assertTrue(s.find(), done);
             assertEquals(dirty, Integer.parseInt(s.group(1)), "the resync touched only the dirty chunks");
             assertEquals(chunks, Integer.parseInt(s.group(2)));
-            System.out.println("kill -9 under fio: resynced " + dirty + " dirty of " + chunks + " bitmap chunks");
+            System.out.println(level + ": kill -9 under fio: resynced " + dirty + " dirty of " + chunks + " bitmap chunks");
             Process verify = fio("fio-verify.log", "--rw=randwrite", "--size=32M", "--verify_only", "--verify_state_load=1");
             assertTrue(verify.waitFor(120, TimeUnit.SECONDS));
             String out = read("fio-verify.log");
@@ -179,32 +206,34 @@ class RedundancyInteropTest {
         }
     }
 
-    @Test
-    void memberFailedUnderFioIsRebuiltOntoAnAddedSpareAndCheckRepairWork() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"raid1", "raid5"})
+    void memberFailedUnderFioIsRebuiltOntoAnAddedSpareAndCheckRepairWork(String level) throws Exception {
         ExternalTool.require("fio");
-        create("96M");
+        create(level, "96M");
         try (RandomAccessFile c = new RandomAccessFile(dir.resolve("c").toFile(), "rw")) {
             c.setLength(96L << 20);
         }
-        try (Serve serve = new Serve("serve.log", "a", "b")) {
-            // long enough for four CLI runs (a JVM start each) and the recovery
+        try (Serve serve = new Serve("serve.log", members(level))) {
+            // long enough for four CLI runs (a JVM start each) and the recovery, which fio's writes
+            // slow down (normal writes go first at the sync barrier), also on a loaded 2-core machine
             Process load = fio("fio.log", "--rw=randwrite", "--size=48M", "--do_verify=1", "--verify_fatal=1",
-                "--verify_state_save=0", "--time_based", "--runtime=20");
+                "--verify_state_save=0", "--time_based", "--runtime=40");
             sleep(1500);
             ExternalTool.Result f = jmd("fail", "--control=" + ctl(), "b");
             assertEquals(0, f.exitCode(), f.stderr());
             assertTrue(f.stdout().contains("set b faulty"), f.stdout());
-            assertTrue(status().contains("[2/1] [U_]"), "degraded while fio writes");
+            assertTrue(status().contains(map(level, true)), "degraded while fio writes: " + status());
             assertEquals(0, jmd("remove", "--control=" + ctl(), "b").exitCode());
             ExternalTool.Result add = jmd("add", "--control=" + ctl(), "c");
             assertEquals(0, add.exitCode(), add.stderr());
-            serve.awaitLog("recovery end", s -> s.contains("SpareActive"));
+            serve.awaitLog("recovery end", s -> s.contains("SpareActive"), Duration.ofSeconds(120));
             assertTrue(load.isAlive(), "fio still running when the recovery finished:\n" + read("fio.log"));
             assertTrue(load.waitFor(90, TimeUnit.SECONDS));
             String out = read("fio.log");
             assertEquals(0, load.exitValue(), out);
             assertTrue(out.contains("err= 0") && !out.contains("verify: bad"), out);
-            assertTrue(status().contains("[2/2] [UU]"), status());
+            assertTrue(status().contains(map(level, false)), status());
             String detail = jmd("detail", "--control=" + ctl()).stdout();
             assertTrue(detail.matches("(?s).*active sync +" + Pattern.quote(dir.resolve("c").toString()) + ".*"), detail);
 
@@ -224,7 +253,7 @@ class RedundancyInteropTest {
             awaitMismatch(found);
             assertEquals(0, jmd("action", "--control=" + ctl(), "check").exitCode());
             assertEquals(0, awaitMismatch(0));
-            System.out.println("check after injection: mismatch_cnt " + found + "; after repair: 0");
+            System.out.println(level + ": check after injection: mismatch_cnt " + found + "; after repair: 0");
         }
         assertEquals(0, jmd("examine", "c").exitCode());
     }

@@ -4,8 +4,9 @@ import io.jmd.testutil.ExternalTool;
 import io.jmd.testutil.JmdProcess;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * What jmd's recovery leaves, read by the real Linux md driver: jmd serves a RAID1 with a bitmap,
+ * What jmd's recovery leaves, read by the real Linux md driver: jmd serves a RAID1 (members a, b)
+ * or a RAID5 (a, b, d) with a bitmap,
  * fio writes, a member is failed and removed and a spare added and rebuilt online, jmd stops on
  * SIGTERM; then, in a VM (scripts/kernel-vm), the kernel assembles the survivor and the rebuilt
  * spare clean and not degraded, reads a bitmap that is not stale, and a check scrub finds no
@@ -32,21 +34,28 @@ class RedundancyKernelTest {
     @TempDir
     Path dir;
 
-    @Test
-    void spareRebuiltByJmdAssemblesCleanInTheKernelWithNoMismatch() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"raid1", "raid5"})
+    void spareRebuiltByJmdAssemblesCleanInTheKernelWithNoMismatch(String level) throws Exception {
         Path script = Path.of(System.getProperty("jmd.project.dir", "."), "scripts", "kernel-vm", "kernel-vm");
         if (!Files.isExecutable(script)) {
             Assumptions.abort("no kernel VM harness at " + script);
         }
         ExternalTool.require("fio");
-        assertEquals(0, JmdProcess.run(dir, "create", "--level=1", "--raid-devices=2", "--name=r1", "--bitmap=internal",
-            "--member-size=64M", "a", "b").exitCode());
+        List<String> members = level.equals("raid1") ? List.of("a", "b") : List.of("a", "b", "d");
+        List<String> create = new ArrayList<>(List.of("create", "--level=" + level, "--raid-devices=" + members.size(),
+            "--name=r1", "--bitmap=internal", "--member-size=64M"));
+        create.addAll(members);
+        assertEquals(0, JmdProcess.run(dir, create.toArray(String[]::new)).exitCode());
+        List<String> serveArgs = new ArrayList<>(List.of("serve", "--unix=" + dir.resolve("nbd.sock"),
+            "--control=" + dir.resolve("ctl")));
+        serveArgs.addAll(members);
         try (RandomAccessFile c = new RandomAccessFile(dir.resolve("c").toFile(), "rw")) {
             c.setLength(64L << 20);
         }
         Path log = dir.resolve("serve.log");
-        Process serve = new ProcessBuilder(JmdProcess.command("serve", "--unix=" + dir.resolve("nbd.sock"),
-            "--control=" + dir.resolve("ctl"), "a", "b")).directory(dir.toFile()).redirectError(log.toFile())
+        Process serve = new ProcessBuilder(JmdProcess.command(serveArgs.toArray(String[]::new))).directory(dir.toFile())
+            .redirectError(log.toFile())
             .redirectOutput(dir.resolve("serve.out").toFile()).start();
         try {
             await(serve, log, "jmd: serving");
@@ -63,8 +72,8 @@ class RedundancyKernelTest {
         assertEquals(0, serve.exitValue(), Files.readString(log));
         Path guest = dir.resolve("guest.sh");
         Files.writeString(guest, String.join("\n",
-            "A=$(disk a); C=$(disk c)",
-            "mdadm --assemble /dev/md0 $A $C || exit 1",
+            "A=$(disk a); C=$(disk c)" + (level.equals("raid1") ? "" : "; D=$(disk d)"),
+            "mdadm --assemble /dev/md0 $A $C" + (level.equals("raid1") ? "" : " $D") + " || exit 1",
             "cat /proc/mdstat",
             "mdadm -X $A",
             "echo \"@ state=$(cat /sys/block/md0/md/array_state)\"",
@@ -72,8 +81,11 @@ class RedundancyKernelTest {
             "echo \"@ mismatch=$(md_check md0)\"",
             "mdadm --stop /dev/md0",
             ""));
-        Process vm = new ProcessBuilder(script.toString(), "run", "--script", guest.toString(), "--timeout", "400",
-            dir.resolve("a").toString(), dir.resolve("c").toString()).redirectErrorStream(true)
+        List<String> vmArgs = new ArrayList<>(List.of(script.toString(), "run", "--script", guest.toString(), "--timeout", "400"));
+        for (String m : level.equals("raid1") ? List.of("a", "c") : List.of("a", "c", "d")) {
+            vmArgs.add(dir.resolve(m).toString());
+        }
+        Process vm = new ProcessBuilder(vmArgs).redirectErrorStream(true)
             .redirectOutput(dir.resolve("vm.out").toFile()).start();
         assertTrue(vm.waitFor(450, TimeUnit.SECONDS), "kernel VM run took too long");
         String out = Files.readString(dir.resolve("vm.out"), StandardCharsets.UTF_8);
@@ -84,8 +96,8 @@ class RedundancyKernelTest {
             Assumptions.abort("kernel VM prerequisite missing:\n" + out);
         }
         assertEquals(0, vm.exitValue(), out);
-        System.out.println("kernel after jmd's online recovery:\n" + out.substring(Math.max(0, out.indexOf("===== JMD-VM BEGIN"))));
-        assertTrue(out.contains("has been started with 2 drives"), out);
+        System.out.println(level + ": kernel after jmd's online recovery:\n" + out.substring(Math.max(0, out.indexOf("===== JMD-VM BEGIN"))));
+        assertTrue(out.contains("has been started with " + members.size() + " drives"), out);
         assertTrue(out.contains("@ state=clean"), out);
         assertTrue(out.contains("@ degraded=0"), out);
         assertTrue(out.contains("@ mismatch=0"), out);

@@ -10,6 +10,8 @@ package io.jmd.md.resync;
  *            the in-sync ones, from their recovery_offset on (only bitmap chunks for a re-add)
  *   CHECK    read every in-sync member and count the sectors where they differ (mismatch_cnt)
  *   REPAIR   as CHECK, and rewrite the differing blocks from the first member
+ *   (raid4/5/6: resync and repair recompute the parity from the data and rewrite it where it
+ *   differs; check compares it; recovery rebuilds a member's blocks from the others)
  * </pre>
  */
 public enum SyncAction {

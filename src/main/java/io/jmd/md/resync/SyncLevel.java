@@ -1,5 +1,7 @@
 package io.jmd.md.resync;
 
+import io.jmd.md.Member;
+
 /**
  * A level's part of a sync (md's pers->sync_request): what one window of the resync address
  * space needs read, compared and written. The engine ({@link SyncRun}) owns ordering, bitmap
@@ -28,6 +30,26 @@ public interface SyncLevel {
     /** End of the resync address range array bytes up to {@code arrayEndBytes} map to. */
     default long syncEndBytes(long arrayEndBytes) {
         return arrayEndBytes;
+    }
+
+    /**
+     * A recovery of {@code m} finished every window of the resync address space below
+     * {@code doneBytes}: the member bytes (from its data offset) below which {@code m} is rebuilt,
+     * as the superblock's recovery_offset records it (md counts it in the member's own sectors).
+     * Raid1: the same number. A level whose resync space is not the member's (raid10: the array's)
+     * returns a bound below which every member byte holds data of a window already done.
+     */
+    default long recoveredMemberBytes(Member m, long doneBytes) {
+        return doneBytes;
+    }
+
+    /**
+     * Where a recovery of {@code m} resumes, in the resync address space, given its recovery_offset
+     * (member bytes): every byte of the space below it must have all its copies on {@code m} below
+     * {@code recoveryOffsetBytes}. Raid1: the same number.
+     */
+    default long recoveryResumeBytes(Member m, long recoveryOffsetBytes) {
+        return recoveryOffsetBytes;
     }
 
     /** Whether every slot would hold current data with the recovery targets in sync. */

@@ -40,6 +40,12 @@ final class SyncRun implements Runnable {
      */
     static final long BUFFER_BYTES_MAX = 32L << 20;
     static final int DEPTH_MAX = 8;
+    /**
+     * Windows in flight a sync prefers to larger windows: with many buffers per window (a parity
+     * level's, one per member) the largest window would leave one in flight, and the sync would
+     * read, compute and write in turn instead of at once.
+     */
+    static final int DEPTH_WANTED = 4;
     /** md_do_sync records its progress every 1/16 of the range or 30 s. */
     static final long CHECKPOINT_NANOS = 30_000_000_000L;
     /** How long to look again when normal writes held a barrier back (they do not wake us). */
@@ -132,6 +138,9 @@ final class SyncRun implements Runnable {
             depth = (int) Math.max(1, Math.min(depth, Math.ceilDiv(Math.max(rangeBytes, 1), window)));
             if (window * buffersPerWindow > cap && window > WINDOW_BYTES_MIN) {
                 continue;
+            }
+            if (depth < DEPTH_WANTED && window > WINDOW_BYTES_MIN && rangeBytes >= DEPTH_WANTED * window) {
+                continue; // smaller windows, more in flight: reads of one overlap the writes of another
             }
             Buffer[][] out = tryAllocate(env, depth, buffersPerWindow, window);
             if (out != null) {

@@ -12,7 +12,8 @@
  *       region, normal writes first (raid1.c's barrier).</li>
  *   <li>{@link io.jmd.md.resync.SyncThrottle}: sync_speed_min/max and "is the array idle".</li>
  *   <li>{@link io.jmd.md.resync.SyncLevel}: what a level provides (md's sync_request); raid1's is
- *       {@code io.jmd.md.raid1.Raid1Sync}. A level without one is resynced offline at assembly.</li>
+ *       {@code io.jmd.md.raid1.Raid1Sync}, raid4/5/6's {@code io.jmd.md.stripe.StripeSync}. A level
+ *       without one is resynced offline at assembly.</li>
  * </ul>
  */
 package io.jmd.md.resync;

@@ -15,7 +15,9 @@ import java.util.function.LongConsumer;
 
 /**
  * Offline parity resync and check of a RAID4/5/6 array: md's resync ("repair") and "check"
- * actions, run before the array serves I/O (jmd has no online sync thread yet). Window by window,
+ * actions on an idle, complete array, synchronously. The array's own resync, check and repair run
+ * online ({@link StripeSync}); this is the independent check that tests use on what it leaves
+ * ({@link StripeEngine#checkParity}), and {@link StripeEngine#resyncOffline}. Window by window,
  * it reads every member, computes P (and Q) of each row from the data, and compares them with
  * what the parity members hold; a repair writes the computed parity where it differs.
  *

@@ -289,6 +289,36 @@ final class StripeCache {
         }
     }
 
+    /**
+     * The members' blocks of stripes [fromKey, toKey) changed under the cache (the online sync
+     * rewrote parity that differed from its data): a cached stripe forgets its pages. A free one
+     * is taken out of the map at once; one with ops is marked {@link StripeHead#stale} and forgets
+     * them when its handler next looks, before it uses any (the sync barrier keeps writes off these
+     * stripes meanwhile, so only reads can be there). Never blocks (the sync thread).
+     */
+    void forget(long fromKey, long toKey) {
+        for (long key = fromKey; key < toKey; key++) {
+            StripeHead sh = byKey.get(key);
+            if (sh == null) {
+                continue;
+            }
+            if (sh.refs.compareAndSet(0, StripeHead.CLAIMED)) {
+                if (sh.key == key) {
+                    byKey.remove(key, sh);
+                    sh.key = StripeHead.NO_KEY;
+                }
+                sh.refs.set(0);
+                // claimFree may have dropped it from the free list while we held it: put it back
+                if (sh.inFreeList.compareAndSet(false, true)) {
+                    free.addLast(sh);
+                    freed.wakeAll();
+                }
+            } else {
+                sh.stale.set(true);
+            }
+        }
+    }
+
     /** Stripes with ops now (diagnostics, tests). */
     int active() {
         int n = 0;

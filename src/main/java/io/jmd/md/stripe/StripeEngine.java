@@ -17,7 +17,9 @@ import io.jmd.sync.DependencyChecker;
 
 import java.util.BitSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongConsumer;
 
 /**
@@ -30,9 +32,16 @@ import java.util.function.LongConsumer;
  *       per stripe unit, bypassing the cache; a failed one is served again through the stripe,
  *       which rebuilds the data from the other members. Reads of a missing member go through the
  *       stripe from the start (degraded read).</li>
- *   <li>Writes and write-zeroes go through the stripe: full-stripe writes compute parity from the
- *       new data alone; others read what read-modify-write or reconstruct-write needs, whichever
- *       reads less (handle_stripe_dirtying), then write data and parity.</li>
+ *   <li>Writes and write-zeroes go through the stripe: the writes queued on a stripe are served
+ *       as one batch (md drains a stripe's towrite lists together); full-stripe batches compute
+ *       parity from the new data alone; others read what read-modify-write or reconstruct-write
+ *       needs, whichever reads less (handle_stripe_dirtying), then write data and parity. A
+ *       partial stripe of a sequential stream that would have to read waits, bounded, for the
+ *       stream's next write ({@link StripeDelays}, md's delayed list), so streams of writes that
+ *       are not row-aligned still become full-stripe writes. A full-stripe batch on a complete
+ *       array whose every data block comes whole from one request writes the data from the
+ *       request's buffer and only parity through the stripe (its data pages are then not up to
+ *       date: nothing is cached of them).</li>
  *   <li>Flushes go to every working member. Discards end at once without effect: md passes them to
  *       raid5 members only when devices are known to return zeroes after a discard
  *       (devices_handle_discard_safely), which jmd cannot know.</li>
@@ -40,9 +49,11 @@ import java.util.function.LongConsumer;
  *
  * <h2>Threads</h2>
  * Submitters cut requests and wait for pool items and stripes; the md thread runs every stripe's
- * state machine, so a stripe's pages and state have one owner; member I/O callbacks only count
- * down and queue the stripe for the md thread. The md thread never waits for memory: it takes no
- * pool item and gets stripes with {@link StripeCache#tryGet}.
+ * state machine, so a stripe's pages and state (also its delay state and the delayed list) have
+ * one owner; member I/O callbacks and the delay timer only count down, queue the stripe and wake
+ * the md thread. The md thread never waits for memory: it takes no pool item and gets stripes
+ * with {@link StripeCache#tryGet}. Member bios the md thread issues in a pass are plugged
+ * ({@link MemberPlug}) and handed to the members when the pass ends, before it sleeps.
  *
  * <h2>Pools, and why their reserves are enough</h2>
  * <pre>
@@ -52,8 +63,10 @@ import java.util.function.LongConsumer;
  *   asks for the next op (seed 002): it never holds an op or a stripe while it waits. An op is done
  *   with member I/O and md thread work alone, then it frees its stripe and itself. A failed direct
  *   read becomes a stripe op on the md thread, reusing its item; its stripe comes from tryGet,
- *   retried on every md thread pass (stripes come free as ops finish). So one item of each pool and
- *   one stripe let every request finish.
+ *   retried on every md thread pass (stripes come free as ops finish). A delayed stripe holds its
+ *   ops only until its deadline (or a flush), and at most a quarter of the cache waits at once,
+ *   so delays postpone but never block that. So one item of each pool and one stripe let every
+ *   request finish.
  * </pre>
  */
 public abstract class StripeEngine implements Personality {
@@ -62,6 +75,8 @@ public abstract class StripeEngine implements Personality {
     static final long OP_BYTES = 256;
     /** Stripes the md thread handles per pass before it lets superblock work run. */
     static final int HANDLE_PER_PASS = 256;
+    /** Sequential write streams remembered at once (ends of the last writes). */
+    static final int RECENT_STREAMS = 16;
     /** jmd tracks working members in a long. */
     public static final int MAX_RAID_DISKS = 64;
 
@@ -75,7 +90,15 @@ public abstract class StripeEngine implements Personality {
     private final MemPool<StripeRequest> requests;
     private final MemPool<StripeOp> ops;
     final StripeCache cache;
+    private final StripeDelays delays;
     private final StripeMachine machine;
+    /** Ends of recent writes: a write starting at one continues a sequential stream. */
+    private final AtomicLongArray recentWriteEnds = new AtomicLongArray(RECENT_STREAMS);
+    private final AtomicInteger nextRecent = new AtomicInteger();
+    /** Writes submitted so far (their sequence numbers). */
+    private final AtomicLong writesSubmitted = new AtomicLong();
+    /** Writes up to this sequence number were submitted before a flush: they no longer wait. */
+    private final AtomicLong flushedWrites = new AtomicLong();
     /** Stripes with work for the md thread; a stripe is in it at most once ({@code queued}). */
     private final ConcurrentLinkedQueue<StripeHead> handleQueue = new ConcurrentLinkedQueue<>();
     /** Failed direct reads waiting for a stripe; md thread only. */
@@ -84,6 +107,8 @@ public abstract class StripeEngine implements Personality {
     private final io.jmd.md.HeldWrites<StripeRequest> held;
     private final BioCallback directDone = this::directDone;
     private final BioCallback flushDone = this::flushDone;
+    /** Online resync, recovery, check and repair (md's raid5_sync_request). */
+    private final StripeSync sync;
 
     protected StripeEngine(MdArray array, ParityLayout layout) {
         this.array = array;
@@ -98,9 +123,12 @@ public abstract class StripeEngine implements Personality {
         this.geometry = new StripeGeometry(layout, sb.chunkSectors() * 512L, sb.sizeSectors() * 512);
         this.slots = new Member[sb.raidDisks()];
         for (Member m : array.members()) {
-            if (m.state() == MemberState.IN_SYNC && m.slot() >= 0 && m.slot() < slots.length) {
-                slots[m.slot()] = m;
-                workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+            boolean holdsSlot = m.state() == MemberState.IN_SYNC || m.state() == MemberState.RECOVERING;
+            if (holdsSlot && m.slot() >= 0 && m.slot() < slots.length) {
+                slots[m.slot()] = m; // a member being rebuilt gets writes, and reads once in sync
+                if (m.isInSync()) {
+                    workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+                }
             }
         }
         this.cache = new StripeCache(env, array.name(), slots.length, geometry.unitBytes(),
@@ -108,7 +136,12 @@ public abstract class StripeEngine implements Personality {
         this.requests = new MemPool<>(env.scheduler(), env.budget(), array.name() + " stripe requests", 1, REQUEST_BYTES, 0,
             StripeRequest::new);
         this.ops = new MemPool<>(env.scheduler(), env.budget(), array.name() + " stripe ops", 1, OP_BYTES, 0, StripeOp::new);
-        this.machine = new StripeMachine(this);
+        this.delays = new StripeDelays(env, cache, array::wakeMdThread);
+        this.machine = new StripeMachine(this, delays);
+        for (int i = 0; i < RECENT_STREAMS; i++) {
+            recentWriteEnds.set(i, -1);
+        }
+        this.sync = new StripeSync(this);
     }
 
     public ParityLayout layout() {
@@ -141,11 +174,22 @@ public abstract class StripeEngine implements Personality {
     }
 
     /**
-     * How writes were served so far: {read-modify-write, reconstruct-write, of which degraded
-     * (missing blocks rebuilt first)}. For reports and tests.
+     * How write batches (the writes queued on one stripe, served together) were served so far:
+     * {read-modify-write, reconstruct-write, of which degraded (missing blocks rebuilt first), of
+     * the reconstruct-writes those that wrote every data page (full stripe), times a partial
+     * stripe was delayed for writes likely to follow}. For reports and tests.
      */
     public long[] writePlanCounts() {
-        return new long[] {machine.rmwWrites, machine.rcwWrites, machine.degradedWrites};
+        return new long[] {machine.rmwWrites, machine.rcwWrites, machine.degradedWrites, machine.fullStripeWrites,
+            machine.delayedWrites};
+    }
+
+    /**
+     * For tests: the longest a partial stripe of a sequential stream waits for the writes that
+     * would complete it (default {@link StripeDelays#DELAY_NANOS}); 0: never.
+     */
+    public void setPartialStripeDelayNanos(long nanos) {
+        delays.setDelayNanos(nanos);
     }
 
     /** Stripes with ops right now (diagnostics, tests). */
@@ -218,6 +262,8 @@ public abstract class StripeEngine implements Personality {
         Bio p = r.parent;
         long start = p.offsetBytes;
         long end = start + p.lengthBytes;
+        r.sequential = continuesAStream(start, end);
+        r.writeSeq = writesSubmitted.incrementAndGet();
         long rowBytes = geometry.chunkBytes() * geometry.dataDisks();
         int units = geometry.unitsPerChunk();
         BitSet touched = new BitSet(units);
@@ -239,6 +285,21 @@ public abstract class StripeEngine implements Personality {
         }
     }
 
+    /** Whether a write was submitted before a flush that followed it: it must not be delayed. */
+    final boolean flushedSince(StripeRequest r) {
+        return r.writeSeq <= flushedWrites.get();
+    }
+
+    /** Whether a write starts where a recent one ended; remembers where this one ends. */
+    private boolean continuesAStream(long start, long end) {
+        boolean continues = false;
+        for (int i = 0; i < RECENT_STREAMS && !continues; i++) {
+            continues = recentWriteEnds.get(i) == start;
+        }
+        recentWriteEnds.set(Math.floorMod(nextRecent.getAndIncrement(), RECENT_STREAMS), end);
+        return continues;
+    }
+
     /** Gets the op's stripe (waiting if none is free) and queues the op on it; the op owns the reference. */
     private void attach(StripeOp op) {
         StripeHead sh = cache.get(op.key);
@@ -249,6 +310,9 @@ public abstract class StripeEngine implements Personality {
     }
 
     private void submitFlush(StripeRequest r) {
+        // writes sent before the flush neither wait out a delay nor begin one
+        flushedWrites.accumulateAndGet(writesSubmitted.get(), Math::max);
+        delays.releaseAll();
         for (Member m : slots) {
             if (m == null || m.state() == MemberState.FAULTY) {
                 continue;
@@ -350,7 +414,9 @@ public abstract class StripeEngine implements Personality {
             machine.handle(sh);
             handled++;
         }
+        machine.unplug();
         convertFailedDirectReads(); // stripes freed by this pass
+        delays.releaseDue(this::queueForHandling);
         endHeld();
         if (!handleQueue.isEmpty()) {
             array.wakeMdThread(); // more next pass, after the array's superblock work
@@ -439,6 +505,62 @@ public abstract class StripeEngine implements Personality {
         return sb.append(']').toString();
     }
 
+    // ---- online sync and member changes (StripeSync; as raid1's) ----
+
+    @Override
+    public io.jmd.md.resync.SyncLevel syncLevel() {
+        return sync;
+    }
+
+    /** Members no write goes to: missing or faulty slots (members being rebuilt get writes). */
+    final long unwritableMembers() {
+        long out = 0;
+        for (int s = 0; s < slots.length; s++) {
+            Member m = slots[s];
+            if (m == null || m.state() == MemberState.FAULTY) {
+                out |= 1L << s;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether the parity of stripe {@code key} may not match its data yet: the array was not shut
+     * down clean and the resync has not passed the stripe (md: sh->sector >= recovery_cp).
+     */
+    final boolean parityMayDiffer(long key) {
+        long done = array.resyncDoneSectors();
+        return done != io.jmd.md.format.Superblock1Layout.MAX_SECTOR
+            && geometry.memberOffset(key) + geometry.unitBytes() > done * 512;
+    }
+
+    @Override
+    public boolean allSlotsWritable() {
+        return unwritableMembers() == 0;
+    }
+
+    @Override
+    public void attachMember(Member m, int slot) {
+        assert slot >= 0 && slot < slots.length : "slot " + slot;
+        assert slots[slot] == null || slots[slot].state() == MemberState.FAULTY : "slot " + slot + " is held";
+        slots[slot] = m; // the array is quiesced: every request admitted after sees it
+    }
+
+    @Override
+    public void memberInSync(Member m) {
+        assert slots[m.slot()] == m : m + " is not in its slot";
+        workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+    }
+
+    @Override
+    public void detachMember(Member m) {
+        int slot = m.slot();
+        if (slot >= 0 && slot < slots.length && slots[slot] == m) {
+            slots[slot] = null;
+            workingSlots.getAndUpdate(w -> w & ~(1L << slot));
+        }
+    }
+
     /**
      * Recomputes parity from the data, offline (see {@link ParityResync}). {@code fromBytes} and the
      * checkpoints are member bytes: md's recovery_cp for raid4/5/6 counts per-device sectors.
@@ -473,6 +595,7 @@ public abstract class StripeEngine implements Personality {
         assert handleQueue.isEmpty() : "stripes left to handle at stop";
         assert conversions.isEmpty() : "reads left to convert at stop";
         assert held.isEmpty() : "held writes left at stop";
+        delays.clear();
         cache.close();
         requests.close();
         ops.close();

@@ -54,6 +54,9 @@ final class StripeHead {
     /** Ops attached by submitters, drained into {@link #ops} by the md thread. */
     final ConcurrentLinkedQueue<StripeOp> incoming = new ConcurrentLinkedQueue<>();
 
+    /** The members changed under the cached pages (online sync): forget them before the next use. */
+    final AtomicBoolean stale = new AtomicBoolean();
+
     /** Member I/Os in flight for the head op's current phase (+1 while they are being issued). */
     final AtomicInteger ioPending = new AtomicInteger();
     /** Members whose I/O of the current phase failed (bit per member). */
@@ -65,6 +68,14 @@ final class StripeHead {
     final int[] uptodate;
     /** Per member: pages the current read phase asked for. */
     final int[] readMask;
+    /** Ops at the head of {@link #ops} whose writes are in flight as one batch. */
+    int batchOps;
+    /** {@link StripeDelays}' state of this stripe: NONE, WAITING (on the delayed list), RELEASED. */
+    byte delay;
+    /** WAITING: when the delay ends at the latest (clock nanos). */
+    long delayUntil;
+    /** WAITING: the delays' release epoch when it began (a newer epoch ends it at once). */
+    long delayEpoch;
 
     StripeHead(int index, Buffer[] buffers) {
         this.index = index;
@@ -83,11 +94,22 @@ final class StripeHead {
         assert refs.get() == CLAIMED : "assign of an unclaimed stripe";
         assert ops.isEmpty() && incoming.isEmpty() : "assign of a stripe with ops";
         assert ioPending.get() == 0 : "assign of a stripe with I/O in flight";
+        assert delay == StripeDelays.NONE : "assign of a delayed stripe";
         java.util.Arrays.fill(uptodate, 0);
         java.util.Arrays.fill(readMask, 0);
         ioErrors.set(0);
+        stale.set(false);
         pattern = newPattern;
         key = newKey;
+    }
+
+    /**
+     * Forgets every cached page and what the read in flight will bring (the members changed under
+     * it: {@link #stale}); the op at the head plans its reads again. Its handler only.
+     */
+    void forgetPages() {
+        invalidate();
+        java.util.Arrays.fill(readMask, 0);
     }
 
     /** Forgets every cached page (a write whose outcome on the members is unknown). md thread. */

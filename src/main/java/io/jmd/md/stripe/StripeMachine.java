@@ -10,10 +10,14 @@ import io.jmd.md.parity.ParityKernels;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The stripe state machine, md's handle_stripe reduced to one op at a time: runs on the md thread
- * only, which owns every stripe's pages and masks while the stripe has ops.
+ * The stripe state machine, md's handle_stripe reduced to one op (or one batch of writes) at a
+ * time: runs on the md thread only, which owns every stripe's pages, masks, batch and delay state
+ * while the stripe has ops.
  *
- * <p>Each stripe serves its ops in arrival order. An op moves through
+ * <p>Each stripe serves its ops in arrival order; the write ops at the head of its queue are
+ * served together as one batch (one plan, one parity update, one write per touched page), and a
+ * batch ends together. A batch that needs reads may first wait in {@link StripeDelays}. An op
+ * (the batch's head op for writes) moves through
  * <pre>
  *   PLAN     what must be read (pages not up to date), from members that work for this op
  *   READING  member reads in flight                                   -- then PLAN again
@@ -29,6 +33,8 @@ import java.lang.foreign.MemorySegment;
  * fail the member (the request then waits for the superblock), or the op if it cannot be lost.
  */
 final class StripeMachine {
+    /** md's max_corr_read_errors default: a member needing more read-error rewrites is failed. */
+    static final int CORRECTED_READS_MAX = 20;
     private final StripeEngine engine;
     private final StripeGeometry geometry;
     private final ParityKernels kernels;
@@ -40,19 +46,28 @@ final class StripeMachine {
     private final int[] need;
     private final int[] rmwNeed;
     private final int[] rcwNeed;
-    private final long[] lo;
-    private final long[] hi;
     private final int[] touch;
     private final int[] full;
     private final MemorySegment[] sources;
     private final MemorySegment[] syndrome;
+    /** Per member: the buffer its next write comes from instead of the stripe page (a request's slice), or null. */
+    private final MemorySegment[] writeFrom;
     /** Counters for tests and reports: which plan writes took (written by the md thread only). */
     volatile long rmwWrites;
     volatile long rcwWrites;
     volatile long degradedWrites;
+    /** Of those, batches that wrote every data page of their stripe (parity from new data alone). */
+    volatile long fullStripeWrites;
+    /** Times a partial-stripe batch was held back for writes likely to follow (see StripeDelays). */
+    volatile long delayedWrites;
+    private final StripeDelays delays;
+    /** Member bios of this pass, handed out at its end ({@link #unplug}). */
+    private final MemberPlug plug;
 
-    StripeMachine(StripeEngine engine) {
+    StripeMachine(StripeEngine engine, StripeDelays delays) {
         this.engine = engine;
+        this.delays = delays;
+        this.plug = new MemberPlug(engine.geometry.raidDisks());
         this.geometry = engine.geometry;
         this.kernels = engine.kernels;
         this.members = geometry.raidDisks();
@@ -61,40 +76,55 @@ final class StripeMachine {
         this.need = new int[members];
         this.rmwNeed = new int[members];
         this.rcwNeed = new int[members];
-        this.lo = new long[dataDisks];
-        this.hi = new long[dataDisks];
         this.touch = new int[dataDisks];
         this.full = new int[dataDisks];
         this.sources = new MemorySegment[members];
         this.syndrome = new MemorySegment[members];
+        this.writeFrom = new MemorySegment[members];
     }
 
-    /** Serves the stripe's ops until one waits for I/O or none is left. */
+    /** Serves the stripe's ops until one waits for I/O (or is delayed) or none is left. */
     void handle(StripeHead sh) {
         StripeOp op;
         while ((op = sh.incoming.poll()) != null) {
             sh.ops.addLast(op);
         }
+        if (sh.stale.getAndSet(false)) {
+            sh.forgetPages(); // the online sync rewrote parity under the cache (StripeSync)
+        }
         while (!sh.ops.isEmpty() && sh.ioPending.get() == 0) {
             op = sh.ops.peekFirst();
             assert op.stripe == sh : "op on the wrong stripe: " + op;
-            boolean done = op.kind == StripeOp.Kind.WRITE ? stepWrite(sh, op) : stepRead(sh, op);
-            if (!done) {
-                return; // member I/O in flight: its completion queues the stripe again
+            int done = op.kind == StripeOp.Kind.WRITE ? stepWrites(sh) : (stepRead(sh, op) ? 1 : 0);
+            if (done == 0) {
+                return; // member I/O in flight (its completion queues the stripe again) or delayed
             }
-            sh.ops.pollFirst();
+            StripeOp[] finished = new StripeOp[done];
+            for (int i = 0; i < done; i++) {
+                finished[i] = sh.ops.pollFirst();
+            }
             boolean last = sh.ops.isEmpty();
-            engine.opDone(op);
-            engine.cache.release(sh); // the op's reference; after the last one the stripe may be reused at once
+            for (StripeOp f : finished) {
+                engine.opDone(f);
+                engine.cache.release(sh); // the op's reference; after the last one the stripe may be reused at once
+            }
             if (last) {
                 return;
             }
         }
     }
 
+    /** End of a handler pass: the member bios it issued go out. */
+    void unplug() {
+        plug.unplug();
+    }
+
     // ---- reads ----
 
     private boolean stepRead(StripeHead sh, StripeOp op) {
+        if (op.fixPages != 0) {
+            return readFixStep(sh, op);
+        }
         if (op.phase == StripeOp.Phase.READING) {
             absorbReads(sh, op);
         }
@@ -123,45 +153,121 @@ final class StripeMachine {
         }
         Bio parent = op.request.parent;
         MemorySegment.copy(sh.pages[dm], from, parent.data, op.fromArray - parent.offsetBytes, to - from);
+        return !startReadFix(sh, op, dm, pages);
+    }
+
+    // ---- read errors rewritten (md's R5_ReadError -> R5_ReWrite -> read again) ----
+
+    /**
+     * The op's member failed to read {@code pages} and the stripe rebuilt them (the request has
+     * its data already): they are written back to the member, which makes a disk remap a bad
+     * sector, then read again from it. Returns true if the fix started (the op ends after it).
+     */
+    private boolean startReadFix(StripeHead sh, StripeOp op, int dm, int pages) {
+        if ((op.badMembers & (1L << dm)) == 0 || (engine.failedMembers() & (1L << dm)) != 0 || engine.array().isReadOnly()) {
+            return false;
+        }
+        clear(need);
+        need[dm] = pages;
+        op.fixPages = pages;
+        return issue(sh, op, Bio.Op.WRITE, 0);
+    }
+
+    /** The rewrite or the read back ended: a member where either failed is failed (md_error). */
+    private boolean readFixStep(StripeHead sh, StripeOp op) {
+        int dm = sh.pattern.dataMember()[op.dataIndex];
+        Member m = engine.member(dm);
+        boolean failed = sh.ioErrors.getAndSet(0) != 0;
+        boolean rewritten = op.phase == StripeOp.Phase.WRITING;
+        sh.readMask[dm] = 0;
+        if (failed || m == null) {
+            if (m != null) {
+                if (rewritten) {
+                    m.countWriteError();
+                } else {
+                    m.countReadError();
+                }
+                engine.array().memberError(m);
+            }
+            sh.uptodate[dm] &= ~op.fixPages; // what the member holds there is unknown now
+            return true;
+        }
+        if (rewritten) {
+            clear(need);
+            need[dm] = op.fixPages; // read it back over the rebuilt copy: the request has its data
+            return !issue(sh, op, Bio.Op.READ, 0);
+        }
+        if (m.countCorrectedRead() > CORRECTED_READS_MAX) {
+            engine.array().memberError(m); // md's max_corr_read_errors: it keeps failing
+        }
         return true;
     }
 
     // ---- writes ----
 
-    private boolean stepWrite(StripeHead sh, StripeOp op) {
-        if (op.phase == StripeOp.Phase.WRITING) {
-            absorbWrites(sh, op);
-            return true;
+    /**
+     * Serves the write ops at the head of the stripe's queue as one batch (md: every bio on a
+     * stripe's towrite lists is drained together): one plan, one parity update, one write of each
+     * touched page. Returns how many ops are done, 0 while reads or writes are in flight or the
+     * batch is delayed.
+     */
+    private int stepWrites(StripeHead sh) {
+        StripeOp head = sh.ops.peekFirst();
+        if (head.phase == StripeOp.Phase.WRITING) {
+            absorbWrites(sh, head);
+            return sh.batchOps;
         }
-        if (op.phase == StripeOp.Phase.READING) {
-            absorbReads(sh, op);
+        if (head.phase == StripeOp.Phase.READING) {
+            absorbReads(sh, head);
+        }
+        int n = 0;
+        long badMembers = 0;
+        boolean fua = false;
+        for (StripeOp o : sh.ops) {
+            if (o.kind != StripeOp.Kind.WRITE) {
+                break;
+            }
+            n++;
+            badMembers |= o.badMembers;
+            fua |= o.request.parent.fua();
         }
         RowPattern p = sh.pattern;
-        int cols = ranges(sh, op);
-        long failed = engine.failedMembers() | op.badMembers;
+        int cols = ranges(sh, n);
+        long failed = engine.failedMembers() | badMembers;
         if (Long.bitCount(failed) > maxDegraded) {
-            op.status = Errno.EIO;
-            return true;
+            delays.issued(sh);
+            failBatch(sh, n, Errno.EIO);
+            return n;
         }
         boolean rmw = plan(sh, p, cols, failed);
-        if (issue(sh, op, Bio.Op.READ, 0)) {
-            return false;
+        if (anyNeeded() && delays.hold(sh, !fua && completedByWhatFollows(sh, p, n))) {
+            delayedWrites++;
+            return 0; // more writes to this stripe are likely on their way: see StripeDelays
         }
+        if (issue(sh, head, Bio.Op.READ, 0)) {
+            return 0;
+        }
+        delays.issued(sh);
         if (!rmw && !allDataUpToDate(sh, p, cols)) {
             rebuild(sh, cols, failed); // degraded: the missing data comes back from parity first
             degradedWrites++;
         }
-        Bio parent = op.request.parent;
         if (rmw) {
-            readModifyWrite(sh, p, parent);
+            readModifyWrite(sh, p, n);
             rmwWrites++;
         } else {
-            reconstructWrite(sh, p, parent, cols);
+            boolean fullStripe = isFullStripe(p);
+            if (fullStripe) {
+                fullStripeWrites++;
+            }
+            if (!(fullStripe && failed == 0 && writeFromRequests(sh, p, n))) {
+                reconstructWrite(sh, p, cols, n);
+            }
             rcwWrites++;
         }
         // A member that only failed a read of this op is still written: that rewrites what it could
         // not read (md's read-error correction); only members that are out of the array are skipped.
-        long gone = engine.failedMembers();
+        long gone = engine.unwritableMembers(); // members being rebuilt get writes (StripeSync)
         clear(need);
         for (int k = 0; k < dataDisks; k++) {
             int m = p.dataMember()[k];
@@ -170,32 +276,115 @@ final class StripeMachine {
                 need[m] = touch[k];
             }
         }
-        parityPages(sh, p, cols, gone);
-        int flags = parent.fua() ? Bio.FUA : 0;
-        return !issue(sh, op, Bio.Op.WRITE, flags); // done at once if every target is missing
-    }
-
-    /** Fills lo/hi/touch/full per data block from the op's request; returns the touched columns. */
-    private int ranges(StripeHead sh, StripeOp op) {
-        Bio parent = op.request.parent;
-        long start = parent.offsetBytes;
-        long end = start + parent.lengthBytes;
-        int unit = geometry.unitBytes();
-        int cols = 0;
-        for (int k = 0; k < dataDisks; k++) {
-            long cell = geometry.cellStart(op.key, k);
-            lo[k] = Math.max(start, cell) - cell;
-            hi[k] = Math.min(end, cell + unit) - cell;
-            if (lo[k] < hi[k]) {
-                touch[k] = StripeGeometry.pageMask(lo[k], hi[k]);
-                full[k] = StripeGeometry.fullPageMask(lo[k], hi[k]);
-                cols |= touch[k];
-            } else {
-                touch[k] = 0;
-                full[k] = 0;
+        if (writeFrom[p.dataMember()[0]] != null) {
+            for (int k = 0; k < dataDisks; k++) {
+                sh.uptodate[p.dataMember()[k]] = 0; // written from the requests' buffers, not cached
             }
         }
-        assert cols != 0 : "write op touching nothing of its stripe " + op;
+        parityPages(sh, p, cols, gone);
+        sh.batchOps = n;
+        return issue(sh, head, Bio.Op.WRITE, fua ? Bio.FUA : 0) ? 0 : n; // done at once if every target is missing
+    }
+
+    private boolean anyNeeded() {
+        for (int m = 0; m < members; m++) {
+            if (need[m] != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether every data page of the stripe is written by the batch (nothing else goes into parity). */
+    private boolean isFullStripe(RowPattern p) {
+        int all = allPages();
+        for (int k = 0; k < dataDisks; k++) {
+            if (full[k] != all) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private int allPages() {
+        return (int) ((1L << geometry.pagesPerUnit()) - 1);
+    }
+
+    /**
+     * Whether a sequential writer would complete the stripe: the newest request of the batch is
+     * part of a sequential stream, and every data page the batch neither writes nor has cached
+     * lies after the batch's end in array order. A lone or random write is never delayed.
+     */
+    private boolean completedByWhatFollows(StripeHead sh, RowPattern p, int n) {
+        long end = 0;
+        boolean streaming = false;
+        int i = 0;
+        for (StripeOp o : sh.ops) {
+            if (i++ == n) {
+                break;
+            }
+            Bio parent = o.request.parent;
+            end = Math.max(end, parent.offsetBytes + parent.lengthBytes);
+            streaming = o.request.sequential;
+            if (engine.flushedSince(o.request)) {
+                return false; // a flush came after it: it goes now
+            }
+        }
+        if (!streaming) {
+            return false;
+        }
+        int all = allPages();
+        for (int k = 0; k < dataDisks; k++) {
+            int missing = all & ~full[k] & ~sh.uptodate[p.dataMember()[k]];
+            if (missing != 0
+                && geometry.cellStart(sh.key, k) + (long) Integer.numberOfTrailingZeros(missing) * StripeGeometry.PAGE_BYTES < end) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void failBatch(StripeHead sh, int n, int status) {
+        int i = 0;
+        for (StripeOp o : sh.ops) {
+            if (i++ == n) {
+                break;
+            }
+            o.status = status;
+        }
+    }
+
+    /**
+     * Fills touch/full per data block with the union of the batch's first {@code n} ops (a page
+     * wholly written by any op is full); returns the touched columns.
+     */
+    private int ranges(StripeHead sh, int n) {
+        java.util.Arrays.fill(touch, 0);
+        java.util.Arrays.fill(full, 0);
+        int unit = geometry.unitBytes();
+        int i = 0;
+        for (StripeOp o : sh.ops) {
+            if (i++ == n) {
+                break;
+            }
+            Bio parent = o.request.parent;
+            long start = parent.offsetBytes;
+            long end = start + parent.lengthBytes;
+            for (int k = 0; k < dataDisks; k++) {
+                long cell = geometry.cellStart(sh.key, k);
+                long lo = Math.max(start, cell) - cell;
+                long hi = Math.min(end, cell + unit) - cell;
+                if (lo < hi) {
+                    touch[k] |= StripeGeometry.pageMask(lo, hi);
+                    full[k] |= StripeGeometry.fullPageMask(lo, hi);
+                }
+            }
+        }
+        int cols = 0;
+        for (int k = 0; k < dataDisks; k++) {
+            cols |= touch[k];
+        }
+        assert cols != 0 : "write batch touching nothing of its stripe " + sh;
         return cols;
     }
 
@@ -237,6 +426,9 @@ final class StripeMachine {
                 rmwCost += Integer.bitCount(old);
             }
         }
+        if (rmwOk && failed == 0 && engine.parityMayDiffer(sh.key)) {
+            rmwOk = false; // not resynced yet: rcw makes the parity match its data (md's handle_stripe_dirtying)
+        }
         if (rmwOk && (!rcwOk || rmwCost < rcwCost)) {
             System.arraycopy(rmwNeed, 0, need, 0, members);
             return true;
@@ -260,8 +452,11 @@ final class StripeMachine {
         return true;
     }
 
-    /** rmw: parity -= old data, data = new, parity += new data (lib/raid6 xor_syndrome per block). */
-    private void readModifyWrite(StripeHead sh, RowPattern p, Bio parent) {
+    /**
+     * rmw: parity -= old data, data = new, parity += new data (lib/raid6 xor_syndrome per block),
+     * over whole touched pages (their old content is up to date: the plan read it).
+     */
+    private void readModifyWrite(StripeHead sh, RowPattern p, int n) {
         MemorySegment pPage = sh.pages[p.pd()];
         MemorySegment qPage = p.qd() >= 0 ? sh.pages[p.qd()] : null;
         for (int k = 0; k < dataDisks; k++) {
@@ -270,38 +465,95 @@ final class StripeMachine {
             }
             int m = p.dataMember()[k];
             MemorySegment d = sh.pages[m];
-            long len = hi[k] - lo[k];
             int coefficient = qPage == null ? 0 : Gf256.exp(p.slot()[m]);
-            kernels.xorInto(pPage, d, lo[k], len);
-            if (qPage != null) {
-                kernels.mulXorInto(qPage, d, coefficient, lo[k], len);
-            }
-            copyIn(sh, p, parent, k);
-            kernels.xorInto(pPage, d, lo[k], len);
-            if (qPage != null) {
-                kernels.mulXorInto(qPage, d, coefficient, lo[k], len);
-            }
+            RunVisitor fold = (from, len) -> {
+                kernels.xorInto(pPage, d, from, len);
+                if (qPage != null) {
+                    kernels.mulXorInto(qPage, d, coefficient, from, len);
+                }
+            };
+            forEachRun(touch[k], fold);
+            copyIn(sh, p, k, n);
+            forEachRun(touch[k], fold);
         }
     }
 
     /** rcw: data = new, then parity from all data of the touched columns. */
-    private void reconstructWrite(StripeHead sh, RowPattern p, Bio parent, int cols) {
+    private void reconstructWrite(StripeHead sh, RowPattern p, int cols, int n) {
         for (int k = 0; k < dataDisks; k++) {
             if (touch[k] != 0) {
-                copyIn(sh, p, parent, k);
+                copyIn(sh, p, k, n);
             }
         }
         forEachRun(cols, (from, len) -> computeParity(sh, p, from, len, true, true));
     }
 
-    private void copyIn(StripeHead sh, RowPattern p, Bio parent, int k) {
-        MemorySegment d = sh.pages[p.dataMember()[k]];
-        long len = hi[k] - lo[k];
-        if (parent.data == null) {
-            d.asSlice(lo[k], len).fill((byte) 0); // write-zeroes
-        } else {
+    /**
+     * A full-stripe batch whose every data block comes whole from one request (the newest that
+     * touches it) is written from the requests' own buffers: parity is computed from them, and
+     * only parity goes through the stripe's pages. Spares copying the data in (md's
+     * skip_copy does the same for whole-page bios). Returns false, having done nothing, when some
+     * block is made of several requests' pieces (or zeroes): then the data is copied in.
+     */
+    private boolean writeFromRequests(StripeHead sh, RowPattern p, int n) {
+        int unit = geometry.unitBytes();
+        for (int k = 0; k < dataDisks; k++) {
             long cell = geometry.cellStart(sh.key, k);
-            MemorySegment.copy(parent.data, cell + lo[k] - parent.offsetBytes, d, lo[k], len);
+            Bio newest = null;
+            int i = 0;
+            for (StripeOp o : sh.ops) {
+                if (i++ == n) {
+                    break;
+                }
+                Bio parent = o.request.parent;
+                if (parent.offsetBytes < cell + unit && parent.offsetBytes + parent.lengthBytes > cell) {
+                    newest = parent;
+                }
+            }
+            if (newest == null || newest.data == null || newest.offsetBytes > cell
+                || newest.offsetBytes + newest.lengthBytes < cell + unit) {
+                java.util.Arrays.fill(writeFrom, null);
+                return false;
+            }
+            writeFrom[p.dataMember()[k]] = newest.data.asSlice(cell - newest.offsetBytes, unit);
+        }
+        if (p.qd() < 0) {
+            for (int k = 0; k < dataDisks; k++) {
+                sources[k] = writeFrom[p.dataMember()[k]];
+            }
+            kernels.xor(sh.pages[p.pd()], sources, dataDisks, 0, unit);
+        } else {
+            java.util.Arrays.fill(syndrome, null);
+            for (int k = 0; k < dataDisks; k++) {
+                int m = p.dataMember()[k];
+                syndrome[p.slot()[m]] = writeFrom[m];
+            }
+            kernels.genSyndrome(syndrome, p.slots(), sh.pages[p.pd()], sh.pages[p.qd()], 0, unit);
+        }
+        return true;
+    }
+
+    /** Copies data block k's part of each of the batch's ops into its page, oldest first (newest wins). */
+    private void copyIn(StripeHead sh, RowPattern p, int k, int n) {
+        MemorySegment d = sh.pages[p.dataMember()[k]];
+        long cell = geometry.cellStart(sh.key, k);
+        int unit = geometry.unitBytes();
+        int i = 0;
+        for (StripeOp o : sh.ops) {
+            if (i++ == n) {
+                break;
+            }
+            Bio parent = o.request.parent;
+            long lo = Math.max(parent.offsetBytes, cell) - cell;
+            long hi = Math.min(parent.offsetBytes + parent.lengthBytes, cell + unit) - cell;
+            if (lo >= hi) {
+                continue;
+            }
+            if (parent.data == null) {
+                d.asSlice(lo, hi - lo).fill((byte) 0); // write-zeroes
+            } else {
+                MemorySegment.copy(parent.data, cell + lo - parent.offsetBytes, d, lo, hi - lo);
+            }
         }
     }
 
@@ -429,6 +681,7 @@ final class StripeMachine {
             any = need[m] != 0;
         }
         if (!any) {
+            java.util.Arrays.fill(writeFrom, null);
             return false;
         }
         op.phase = bioOp == Bio.Op.READ ? StripeOp.Phase.READING : StripeOp.Phase.WRITING;
@@ -443,12 +696,15 @@ final class StripeMachine {
             }
             Member member = engine.member(m);
             int mm = m;
+            MemorySegment from0 = writeFrom[m] != null ? writeFrom[m] : sh.pages[m];
+            writeFrom[m] = null;
             forEachRun(pages, (from, len) -> {
                 sh.ioPending.incrementAndGet();
-                member.device().submit(new Bio(bioOp, member.dataOffsetBytes() + base + from, len,
-                    sh.pages[mm].asSlice(from, len), flags, sh, sh.memberCallbacks[mm]));
+                plug.add(mm, member.device(), new Bio(bioOp, member.dataOffsetBytes() + base + from, len,
+                    from0.asSlice(from, len), flags, sh, sh.memberCallbacks[mm]));
             });
         }
+        java.util.Arrays.fill(writeFrom, null);
         if (sh.ioPending.decrementAndGet() == 0) {
             engine.queueForHandling(sh); // all ended already
         }
@@ -478,8 +734,10 @@ final class StripeMachine {
      * that is on disk); if the array cannot lose it, the op fails and the stripe forgets its pages,
      * since the members no longer agree with them.
      */
-    private void absorbWrites(StripeHead sh, StripeOp op) {
+    private void absorbWrites(StripeHead sh, StripeOp head) {
         long errors = sh.ioErrors.getAndSet(0);
+        boolean memberFailed = false;
+        int status = Errno.OK;
         for (int m = 0; m < members; m++) {
             if ((errors & (1L << m)) == 0) {
                 continue;
@@ -487,10 +745,20 @@ final class StripeMachine {
             Member member = engine.member(m);
             member.countWriteError();
             if (engine.array().memberError(member)) {
-                op.memberFailed = true;
+                memberFailed = true;
             } else {
-                op.status = Errno.EIO;
+                status = Errno.EIO;
                 sh.invalidate();
+            }
+        }
+        int i = 0;
+        for (StripeOp o : sh.ops) {
+            if (i++ == sh.batchOps) {
+                break;
+            }
+            o.memberFailed |= memberFailed;
+            if (status != Errno.OK) {
+                o.status = status;
             }
         }
     }

@@ -42,6 +42,8 @@ final class StripeOp extends Pooled {
     int status;
     /** A member failed under this write (the request waits for the superblock). */
     boolean memberFailed;
+    /** READ: pages of its member being rewritten and read back after a read error (0: none). */
+    int fixPages;
 
     void init(StripeRequest request, Kind kind, long key) {
         this.request = request;
@@ -56,6 +58,7 @@ final class StripeOp extends Pooled {
         this.badMembers = 0;
         this.status = 0;
         this.memberFailed = false;
+        this.fixPages = 0;
     }
 
     @Override

@@ -19,11 +19,17 @@ final class StripeRequest extends Pooled {
     volatile int error;
     /** A member failed under this write: it ends only once that is recorded on disk. */
     volatile boolean memberFailed;
+    /** A write that starts where a recent write ended (a sequential stream): its partial stripes may wait for the next. */
+    boolean sequential;
+    /** A write's sequence number in submission order (flushes end delays of writes up to theirs). */
+    long writeSeq;
 
     void init(Bio parent) {
         this.parent = parent;
         remaining.set(1);
         error = 0;
         memberFailed = false;
+        sequential = false;
+        writeSeq = 0;
     }
 }
