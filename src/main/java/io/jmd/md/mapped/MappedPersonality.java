@@ -67,9 +67,14 @@ public abstract class MappedPersonality implements Personality {
         this.maxCopies = maxCopies;
         this.slots = new Member[raidDisks];
         for (Member m : array.members()) {
-            if (m.state() == MemberState.IN_SYNC && m.slot() >= 0 && m.slot() < raidDisks) {
+            // a member being rebuilt (assembled with a recovery_offset: raid10) holds its slot and
+            // gets writes; it is read only once in sync
+            boolean holds = m.state() == MemberState.IN_SYNC || m.state() == MemberState.RECOVERING;
+            if (holds && m.slot() >= 0 && m.slot() < raidDisks) {
                 slots[m.slot()] = m;
-                workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+                if (m.isInSync()) {
+                    workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+                }
             }
         }
         this.requests = new MemPool<>(env.scheduler(), env.budget(), array.name() + " requests", 1, REQUEST_BYTES, 0,
@@ -90,6 +95,37 @@ public abstract class MappedPersonality implements Personality {
 
     protected final long workingSlots() {
         return workingSlots.get();
+    }
+
+    /** Gives {@code slot} to {@code m} (a spare to rebuild); with the array quiesced. */
+    protected final void holdSlot(int slot, Member m) {
+        assert slots[slot] == null || slots[slot].state() == MemberState.FAULTY : "slot " + slot + " is held";
+        slots[slot] = m; // every request admitted after the quiesce sees it
+    }
+
+    /** {@code m}'s slot serves reads from now on (it is in sync). */
+    protected final void slotInSync(Member m) {
+        assert slots[m.slot()] == m : m + " is not in its slot";
+        workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+    }
+
+    /** {@code m} gives up its slot; with the array quiesced. */
+    protected final void releaseSlot(Member m) {
+        int slot = m.slot();
+        if (slot >= 0 && slot < slots.length && slots[slot] == m) {
+            slots[slot] = null;
+            workingSlots.getAndUpdate(w -> w & ~(1L << slot));
+        }
+    }
+
+    /** Whether every slot is held by a member that gets writes (in sync or being rebuilt). */
+    protected final boolean everySlotWritable() {
+        for (Member m : slots) {
+            if (m == null || m.state() == MemberState.FAULTY) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -199,14 +235,26 @@ public abstract class MappedPersonality implements Personality {
         m.device().submit(new Bio(p.op, offset, io.lengthBytes, data, p.flags, io, memberDone));
     }
 
-    /** Picks an in-sync copy not tried yet: least busy, then nearest head, then lowest address. */
+    /**
+     * Picks an in-sync copy not tried yet: least busy, then nearest head, then lowest address.
+     * Where a resync has yet to make the copies agree, the first in-sync copy (raid10.c's
+     * read_balance does not balance beyond next_resync): the resync copies from it, so a block
+     * reads the same before and after.
+     */
     private boolean chooseReadCopy(MappedIo io) {
         long bestScore = Long.MAX_VALUE;
         int best = -1;
+        io.jmd.md.Redundancy red = array.redundancy();
+        boolean first = io.copies > 1 && red != null
+            && red.readFromFirst(io.request.parent.offsetBytes + io.pieceOffsetBytes, io.lengthBytes);
         for (int c = 0; c < io.copies; c++) {
             Member m = slots[io.devices[c]];
             if (m == null || !m.isInSync() || (io.tried & (1L << c)) != 0) {
                 continue;
+            }
+            if (first) {
+                best = c;
+                break;
             }
             long at = m.dataOffsetBytes() + io.memberOffsets[c];
             long head = m.headPositionBytes();
