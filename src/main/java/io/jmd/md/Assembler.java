@@ -43,7 +43,7 @@ public final class Assembler {
      * Levels that rebuild a member online: one assembled with a recovery_offset keeps its slot
      * and its recovery resumes (the others leave it out; it is then added as a spare again).
      */
-    static final java.util.Set<RaidLevel> ONLINE_RECOVERY = java.util.EnumSet.of(RaidLevel.RAID1);
+    static final java.util.Set<RaidLevel> ONLINE_RECOVERY = java.util.EnumSet.of(RaidLevel.RAID1, RaidLevel.RAID10);
 
     private Assembler() {
     }
