@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * next by the md thread if they fail; writes, write-zeroes and discards go to every working copy;
  * a flush goes to every working member.
  *
- * <p>Failures: a write error fails the member if the array can lose it ({@link #tryFail}: the
+ * <p>Failures: a read that failed on a copy and then succeeded on another has the good data
+ * written back to the failed copy and read again there before it ends ({@link MappedReadFix}).
+ * A write error fails the member if the array can lose it ({@link #tryFail}: the
  * level decides), and the write then ends only after the superblock recording it is on disk (as
  * raid1). If the member cannot be lost (no other copy of some data: always so for linear and
  * raid0), the request fails with the error instead.
@@ -54,6 +56,8 @@ public abstract class MappedPersonality implements Personality {
     /** Writes held until the failure of a member they skipped is on disk. */
     private final io.jmd.md.HeldWrites<MappedRequest> held;
     private final BioCallback memberDone = this::memberDone;
+    /** fix_read_error: copies a read failed on are rewritten from the one it succeeded on (null: one copy only). */
+    private final MappedReadFix readFix;
 
     protected MappedPersonality(MdArray array, int maxCopies) {
         this.array = array;
@@ -81,6 +85,7 @@ public abstract class MappedPersonality implements Personality {
             MappedRequest::new);
         this.memberIos = new MemPool<>(env.scheduler(), env.budget(), array.name() + " member io", maxCopies,
             64 + 16L * maxCopies, 0, () -> new MappedIo(maxCopies));
+        this.readFix = maxCopies > 1 ? new MappedReadFix(array, slots, this::endPiece) : null;
     }
 
     /**
@@ -286,7 +291,12 @@ public abstract class MappedPersonality implements Personality {
         }
         int st = bio.status();
         if (st == Errno.OK) {
-            endPiece(io, Errno.OK);
+            long failed = op == Bio.Op.READ ? io.tried & ~(1L << io.current) : 0;
+            if (failed != 0 && readFix != null && !array.isReadOnly()) {
+                readFix.queue(io, failed); // ends the piece once the failed copies are rewritten
+            } else {
+                endPiece(io, Errno.OK);
+            }
             return;
         }
         if (op == Bio.Op.READ) {
@@ -338,6 +348,9 @@ public abstract class MappedPersonality implements Personality {
 
     @Override
     public void mdThreadWork() {
+        if (readFix != null) {
+            readFix.mdThreadWork();
+        }
         MappedIo io;
         while ((io = retries.poll()) != null) {
             MappedIo retry = io;
@@ -404,6 +417,10 @@ public abstract class MappedPersonality implements Personality {
     public void stop() {
         assert retries.isEmpty() : "retries left at stop";
         assert held.isEmpty() : "held writes left at stop";
+        if (readFix != null) {
+            assert readFix.isEmpty() : "read fixes left at stop";
+            readFix.close();
+        }
         requests.close();
         memberIos.close();
     }
