@@ -398,6 +398,39 @@ final class Raid10RedundancyTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("shapes")
+    void recoveryOntoASparseSpareWritesHolesAsZeroesAndKeepsItSparse(Shape s) throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            String[] live = names(s.devices(), "");
+            disks.add(DISK_BYTES, live);
+            disks.add(DISK_BYTES, "spare");
+            create(env, disks, s, false, live);
+            String[] after = live.clone();
+            after[1] = "spare";
+            long[] model;
+            try (MdArray a = assemble(disks, false, live)) {
+                model = new long[(int) (a.sizeBytes() / BLOCK)];
+                writeStream(env, a, model, 10, 8, n -> { }, new AtomicInteger());
+                MemberManager.fail(a, live[1]);
+                MemberManager.remove(a, live[1]);
+                long before = disks.medium("spare").allocatedBytes();
+                MemberManager.add(a, "spare", false);
+                awaitIdle(a);
+                long allocated = disks.medium("spare").allocatedBytes() - before;
+                // the sync copies whole raid10 chunks that hold data: 10 blocks, at most 10 chunks (or
+                // the medium's 64 KiB allocation unit), far less than the member
+                long bound = 10L * Math.max(s.chunkKib(), 64) * 1024;
+                assertTrue(bound < DISK_BYTES / 2, "the test's bound means something");
+                assertTrue(allocated <= bound, "the spare got " + allocated + " bytes allocated for 10 blocks");
+                assertTrue(allocated > 0, "the spare got the blocks it holds copies of");
+                verify(env, a, model);
+            }
+            assertCopiesEqual(env, disks, after);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
     void readErrorIsRepairedFromAnotherCopyAndAMemberThatKeepsFailingIsFailed(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {

@@ -33,7 +33,9 @@ import java.util.IdentityHashMap;
  *   resync, recovery:  read the piece from its first in-sync copy (the copy reads come from while
  *                      a resync has not passed: see MappedPersonality's read choice), write it to
  *                      the other in-sync copies (resync) or to the copies on the members being
- *                      rebuilt that lie at or above their recovery_offset (recovery)
+ *                      rebuilt that lie at or above their recovery_offset (recovery); a piece that
+ *                      is a hole on its source is written as zeroes instead ({@link SourceHoles}:
+ *                      sparse members stay sparse)
  *   check, repair:     read every in-sync copy; compare each with the first in 64 KiB units (md's
  *                      resync block): each differing unit adds its sectors to the mismatch count;
  *                      repair writes the first copy over it
@@ -52,6 +54,8 @@ final class Raid10Sync implements SyncLevel {
     private static final int READING = 1;
     private static final int WRITING = 2;
     private static final int BATCH_DONE = 3;
+    /** A first-stage I/O that wrote zeroes to a target (its source piece was a hole), not a read. */
+    private static final int ZEROED = -1;
 
     private final Raid10 r10;
     private final MdArray array;
@@ -59,6 +63,8 @@ final class Raid10Sync implements SyncLevel {
     private final long chunkBytes;
     /** Each window's batch; removed when the window is finished. Sync thread only. */
     private final IdentityHashMap<SyncWindow, Batch> batches = new IdentityHashMap<>();
+    /** Holes of each slot's member as a copy source (resync, recovery). Sync thread only. */
+    private final SourceHoles[] holes;
 
     /** The pieces of a window in flight: which piece and copy each read of the batch is. */
     private static final class Batch {
@@ -73,6 +79,7 @@ final class Raid10Sync implements SyncLevel {
         this.array = array;
         this.g = r10.geometry();
         this.chunkBytes = (long) g.chunkSectors() * 512;
+        this.holes = new SourceHoles[g.raidDisks()];
     }
 
     @Override
@@ -112,6 +119,16 @@ final class Raid10Sync implements SyncLevel {
     private long pieceLength(SyncWindow w, int i) {
         long s = pieceStart(w, i);
         return Math.min((s / chunkBytes + 1) * chunkBytes, w.offsetBytes() + w.lengthBytes()) - s;
+    }
+
+    private SourceHoles holesOf(Raid10Geometry.Copy c) {
+        Member m = r10.slot(c.device());
+        SourceHoles h = holes[c.device()];
+        if (h == null || h.member() != m) {
+            h = new SourceHoles(m, g.devSectors() * 512);
+            holes[c.device()] = h;
+        }
+        return h;
     }
 
     private Member inSyncAt(Raid10Geometry.Copy c) {
@@ -208,6 +225,7 @@ final class Raid10Sync implements SyncLevel {
             }
             int needReads = 0;
             int maxWrites = 0;
+            boolean hole = false;
             if (compares) {
                 for (Raid10Geometry.Copy c : copies) {
                     needReads += inSyncAt(c) != null ? 1 : 0;
@@ -221,6 +239,11 @@ final class Raid10Sync implements SyncLevel {
                     maxWrites += copyTarget(w, copies, c, src, len) != null ? 1 : 0;
                 }
                 needReads = maxWrites == 0 ? 0 : 1;
+                if (needReads > 0 && holesOf(copies[src]).isHole(copies[src].sector() * 512, len)) {
+                    needReads = maxWrites; // zeroes to each target, at once
+                    maxWrites = 0;
+                    hole = true;
+                }
             }
             if (needReads == 0) {
                 b.next++;
@@ -233,6 +256,18 @@ final class Raid10Sync implements SyncLevel {
             reads += needReads;
             writes += maxWrites;
             long within = at - w.offsetBytes();
+            if (hole) {
+                for (int c = 0; c < copies.length; c++) {
+                    Member t = copyTarget(w, copies, c, src, len);
+                    if (t != null) {
+                        b.ioPiece[b.reads] = p;
+                        b.ioCopy[b.reads] = ZEROED;
+                        b.reads++;
+                        w.submit(t, Bio.Op.WRITE_ZEROES, deviceOffset(t, copies[c]), len, null);
+                    }
+                }
+                continue;
+            }
             for (int c = 0; c < copies.length; c++) {
                 Member m = inSyncAt(copies[c]);
                 if (m == null || !compares && c != src) {
@@ -258,6 +293,13 @@ final class Raid10Sync implements SyncLevel {
         }
         boolean submitted = false;
         for (int i = 0; i < reads; i++) {
+            if (b.ioCopy[i] == ZEROED) {
+                if (status[i] != Errno.OK) {
+                    readFrom[i].countWriteError();
+                    array.memberError(readFrom[i]);
+                }
+                continue;
+            }
             int p = b.ioPiece[i];
             long at = pieceStart(w, p);
             long len = pieceLength(w, p);
