@@ -233,7 +233,8 @@ class RedundancyInteropTest {
             String during = status();
             assertTrue(during.matches("(?s).*recovery = *\\d+\\.\\d%.*"), "jmd status shows the recovery:\n" + during);
             String detailDuring = jmd("detail", "--control=" + ctl()).stdout();
-            assertTrue(detailDuring.contains("recovering"), "jmd detail shows the recovery:\n" + detailDuring);
+            assertTrue(detailDuring.contains("recovering") && detailDuring.matches("(?s).*Rebuild Status : \\d+% complete.*"),
+                "jmd detail shows the recovery:\n" + detailDuring);
             assertEquals(0, jmd("sync-speed", "--control=" + ctl(), "1000", "200000").exitCode());
             serve.awaitLog("recovery end", s -> s.contains("SpareActive"));
             assertTrue(load.isAlive(), "fio still running when the recovery finished:\n" + read("fio.log"));
