@@ -293,6 +293,42 @@ final class Raid10RedundancyTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("shapes")
+    void hotSpareReplacesAMemberThatFailsUnderWritesByItself(Shape s) throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            String[] live = names(s.devices(), "");
+            disks.add(DISK_BYTES, live);
+            disks.add(DISK_BYTES, "spare");
+            create(env, disks, s, true, live);
+            String[] after = live.clone();
+            after[0] = "spare";
+            long[] model;
+            try (MdArray a = assemble(disks, false, live)) {
+                model = new long[(int) (a.sizeBytes() / BLOCK)];
+                writeStream(env, a, model, 200, 8, n -> { }, new AtomicInteger());
+                assertTrue(MemberManager.add(a, "spare", false).startsWith("added"));
+                assertEquals(MemberState.SPARE, MemberManager.find(a, "spare").state(), "an optimal array keeps it as a spare");
+                // the first member dies: writes fail it (acknowledged once that is on disk) and the
+                // spare takes its slot and is rebuilt while the writes go on
+                disks.faults(live[0]).failDevice();
+                writeStream(env, a, model, 200, 8, n -> { }, new AtomicInteger());
+                awaitIdle(a);
+                assertEquals(MemberState.FAULTY, MemberManager.find(a, live[0]).state());
+                assertEquals(MemberState.IN_SYNC, MemberManager.find(a, "spare").state(), "the hot spare took its place");
+                assertTrue(a.personality().isOptimal(), a.personality().status());
+                verify(env, a, model);
+                disks.faults(live[0]).restoreDevice();
+            }
+            assertCopiesEqual(env, disks, after);
+            try (MdArray again = assemble(disks, false, after)) {
+                assertTrue(again.personality().isOptimal(), again.personality().status());
+                verify(env, again, model);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
     void reAddedMemberIsRebuiltOnlyWhereTheBitmapSaysItMissedWrites(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
