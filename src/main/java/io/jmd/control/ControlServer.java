@@ -427,12 +427,14 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** Prints every array event to {@code log} ("jmd: Fail r1 b"), from a thread of its own. */
+    /**
+     * Prints every array event to {@code log} ("jmd: Fail r1 b"), from a thread of its own, from
+     * the array's first one on: an array starts (and its resync with it) before its control
+     * socket, and a short resync could otherwise start and finish unlogged.
+     */
     public void logEvents(java.io.PrintStream log) {
         long[] cursor = new long[arrays.size()];
-        for (int i = 0; i < arrays.size(); i++) {
-            cursor[i] = arrays.get(i).redundancy().eventLog().nextSeq();
-        }
+        java.util.Arrays.fill(cursor, 1);
         logThread = env.scheduler().start("control-events", EnumSet.of(ThreadRole.CLIENT), () -> {
             while (!closed) {
                 eventsWait.waitUntil(() -> closed || anyNew(cursor), MONITOR_POLL_NANOS);

@@ -44,7 +44,7 @@ public final class Assembler {
      * and its recovery resumes (the others leave it out; it is then added as a spare again).
      */
     static final java.util.Set<RaidLevel> ONLINE_RECOVERY = java.util.EnumSet.of(RaidLevel.RAID1, RaidLevel.RAID4,
-        RaidLevel.RAID5, RaidLevel.RAID6);
+        RaidLevel.RAID5, RaidLevel.RAID6, RaidLevel.RAID10);
 
     private Assembler() {
     }

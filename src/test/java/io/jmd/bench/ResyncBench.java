@@ -26,8 +26,10 @@ import java.util.SplittableRandom;
  * files whose data differ (random, fully allocated) is assembled dirty and resynced online with
  * no speed limit; the raw figure is a plain copy of the same bytes from one member file to the
  * other (4 MiB positional reads and writes through FileChannel, one thread). Both move every data
- * byte once: read from the first member, written to the second. Usage:
- * {@code ResyncBench [DIR (/dev/shm/jmd-bench)] [memberMiB (1024)] [raid1|raid5 (raid1)]}. Prints MB/s and resync/raw.
+ * byte once: read from the first member, written to the second. With {@code raid10}: a near=2
+ * RAID10 of four members (each chunk read from its first copy, written to the second) against
+ * plain copies of members 0 to 1 and 2 to 3, the same bytes. Usage:
+ * {@code ResyncBench [DIR (/dev/shm/jmd-bench)] [memberMiB (1024)] [raid1|raid5|raid10 (raid1)]}. Prints MB/s and resync/raw.
  *
  * <p>raid5: four members of random data, created dirty, so the resync reads every member and
  * rewrites all the parity (none matches); the raw figure reads the same four data areas and writes
@@ -41,6 +43,7 @@ public final class ResyncBench {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "/dev/shm/jmd-bench");
         long memberMiB = args.length > 1 ? Long.parseLong(args[1]) : 1024;
+        RaidLevel level = args.length > 2 && args[2].equals("raid10") ? RaidLevel.RAID10 : RaidLevel.RAID1;
         Files.createDirectories(dir);
         if (args.length > 2 && args[2].equals("raid5")) {
             raid5(dir, memberMiB);
@@ -48,15 +51,30 @@ public final class ResyncBench {
         }
         Path a = dir.resolve("a.img");
         Path b = dir.resolve("b.img");
-        System.out.printf(Locale.ROOT, "resync benchmark: %s, members %d MiB, JDK %s%n", dir, memberMiB, Runtime.version());
+        List<Path> members = new ArrayList<>(List.of(a, b));
+        if (level == RaidLevel.RAID10) {
+            members.add(dir.resolve("c.img"));
+            members.add(dir.resolve("d.img"));
+        }
+        System.out.printf(Locale.ROOT, "resync benchmark: %s %s, members %d MiB, JDK %s%n", level.mdadmName(), dir, memberMiB,
+            Runtime.version());
         System.out.println("round   raw copy MB/s   resync MB/s   resync/raw");
         List<Double> ratios = new ArrayList<>();
         for (int round = 0; round < ROUNDS; round++) {
-            fill(a, memberMiB, 1 + round);
-            fill(b, memberMiB, 100 + round);
-            double raw = rawCopy(a, b, memberMiB);
-            fill(b, memberMiB, 200 + round);
-            double resync = resync(a, b);
+            for (int i = 0; i < members.size(); i += 2) {
+                fill(members.get(i), memberMiB, 1 + round + i);
+                fill(members.get(i + 1), memberMiB, 100 + round + i);
+            }
+            long t0 = System.nanoTime();
+            long copied = 0;
+            for (int i = 0; i < members.size(); i += 2) {
+                copied += rawCopy(members.get(i), members.get(i + 1), memberMiB);
+            }
+            double raw = copied / ((System.nanoTime() - t0) / 1e9) / 1e6;
+            for (int i = 0; i < members.size(); i += 2) {
+                fill(members.get(i + 1), memberMiB, 200 + round + i);
+            }
+            double resync = resync(level, members);
             System.out.printf(Locale.ROOT, "%-7s %15.0f %13.0f %12.2f%n", round == 0 ? "warm-up" : Integer.toString(round),
                 raw, resync, resync / raw);
             if (round > 0) {
@@ -66,8 +84,9 @@ public final class ResyncBench {
         ratios.sort(null);
         System.out.printf(Locale.ROOT, "median resync/raw over %d rounds: %.2f (goal >= 0.90)%n", ratios.size(),
             ratios.get(ratios.size() / 2));
-        Files.deleteIfExists(a);
-        Files.deleteIfExists(b);
+        for (Path p : members) {
+            Files.deleteIfExists(p);
+        }
     }
 
     static void raid5(Path dir, long memberMiB) throws Exception {
@@ -182,11 +201,10 @@ public final class ResyncBench {
         }
     }
 
-    /** MB/s of a plain copy of the data area from a to b. */
-    static double rawCopy(Path a, Path b, long memberMiB) throws Exception {
+    /** Bytes of a plain copy of the data area from a to b (flushed). */
+    static long rawCopy(Path a, Path b, long memberMiB) throws Exception {
         ByteBuffer buf = ByteBuffer.allocateDirect(COPY_BYTES);
         long bytes = (memberMiB << 20) - 2 * DATA_OFFSET_BYTES;
-        long t0 = System.nanoTime();
         try (FileChannel in = FileChannel.open(a, StandardOpenOption.READ);
              FileChannel out = FileChannel.open(b, StandardOpenOption.WRITE)) {
             for (long at = DATA_OFFSET_BYTES; at < DATA_OFFSET_BYTES + bytes; at += COPY_BYTES) {
@@ -204,22 +222,22 @@ public final class ResyncBench {
             }
             out.force(false);
         }
-        return bytes / ((System.nanoTime() - t0) / 1e9) / 1e6;
+        return bytes;
     }
 
     /** MB/s of jmd's online resync of the whole array (created dirty: its members differ). */
-    static double resync(Path a, Path b) throws Exception {
+    static double resync(RaidLevel level, List<Path> members) throws Exception {
         try (Env env = Env.production(1L << 30)) {
             List<BlockDevice> devs = new ArrayList<>();
-            for (Path p : List.of(a, b)) {
+            for (Path p : members) {
                 devs.add(FileBlockDevice.open(env, FileBlockDevice.Options.of(p)));
             }
-            Creator.create(env, devs, new Creator.Request(CreateOptions.defaults(RaidLevel.RAID1, 2), Optional.of("bench"),
+            Creator.create(env, devs, new Creator.Request(CreateOptions.defaults(level, members.size()), Optional.of("bench"),
                 "bench", 0, false, false, true));
             devs.forEach(BlockDevice::close);
             long t0 = System.nanoTime();
             try (MdArray array = Assembler.assemble(env, (n, ro) -> FileBlockDevice.open(env, FileBlockDevice.Options.of(Path.of(n))),
-                List.of(a.toString(), b.toString()), Assembler.Options.DEFAULT)) {
+                members.stream().map(Path::toString).toList(), Assembler.Options.DEFAULT)) {
                 array.redundancy().engine().setSpeedLimits(0, Long.MAX_VALUE / 2048);
                 array.redundancy().awaitSyncIdle();
                 long t1 = System.nanoTime();

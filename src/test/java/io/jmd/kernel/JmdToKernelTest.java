@@ -14,11 +14,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -208,14 +206,6 @@ class JmdToKernelTest {
         assertEquals("0", s.value("stop_rc"), why);
     }
 
-    /**
-     * Levels whose internal bitmap jmd does not keep yet: it leaves the bitmap header at events 0
-     * while the superblock's move on, and sets no bits for writes, so the kernel says "mdN: bitmap
-     * file is out of date (0 < 2) -- forcing full recovery". Reported as an engine bug; take a level
-     * out when it is fixed, and its check below turns on (raid1, raid4/5/6 keep their bitmap: checked).
-     */
-    static final Set<RaidLevel> BITMAP_NOT_KEPT_YET = EnumSet.of(RaidLevel.RAID10);
-
     static List<Arguments> bitmapSections() {
         List<Arguments> out = new ArrayList<>();
         for (RaidCase c : RaidCase.all()) {
@@ -234,8 +224,6 @@ class JmdToKernelTest {
     @MethodSource("bitmapSections")
     void kernelTakesJmdsBitmapAsCurrent(RaidCase c, boolean degraded) {
         made(c, degraded);
-        Assumptions.assumeFalse(BITMAP_NOT_KEPT_YET.contains(c.level()), () -> "jmd bug, reported: " + c.level().mdadmName()
-            + " does not keep its internal bitmap (the kernel forces a full recovery); see BITMAP_NOT_KEPT_YET");
         KernelVm.Section s = guest(c, degraded);
         String dmesg = s.block("dmesg");
         assertFalse(dmesg.contains("out of date"), "the kernel finds jmd's bitmap stale: " + section(c, degraded)

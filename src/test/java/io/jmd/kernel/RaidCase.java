@@ -71,8 +71,8 @@ public record RaidCase(String name, RaidLevel level, int devices, int chunkKib, 
         c.add(new RaidCase("raid6-ra", RaidLevel.RAID6, 4, 64, "right-asymmetric", "right-asymmetric", SMALL, false, newest,
             List.of()));
         c.add(new RaidCase("raid10-n2", RaidLevel.RAID10, 4, 64, "n2", "near=2", SMALL, true, newest, List.of(1)));
-        c.add(new RaidCase("raid10-f2", RaidLevel.RAID10, 3, 64, "f2", "far=2", SMALL, false, newest, List.of(0)));
-        c.add(new RaidCase("raid10-o2", RaidLevel.RAID10, 3, 64, "o2", "offset=2", SMALL, false, newest, List.of(2)));
+        c.add(new RaidCase("raid10-f2", RaidLevel.RAID10, 3, 64, "f2", "far=2", SMALL, true, newest, List.of(0)));
+        c.add(new RaidCase("raid10-o2", RaidLevel.RAID10, 3, 64, "o2", "offset=2", SMALL, true, newest, List.of(2)));
         return c;
     }
 

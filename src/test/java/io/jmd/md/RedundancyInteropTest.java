@@ -5,7 +5,7 @@ import io.jmd.testutil.JmdProcess;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,15 +30,45 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the middle of a fio write job and restarted (only the dirty bitmap chunks are resynced, fio's
  * verify passes); a member failed under fio, a spare added and rebuilt while fio goes on (fio's
  * verify passes); check finds an injected mismatch, repair fixes it, check then finds none. The
- * operator side is the real CLI through the control socket. Each for raid1 (members a, b) and
- * raid5 (members a, b, d: parity, resync in member bytes).
+ * operator side is the real CLI through the control socket. For raid1 on two members, raid5 on
+ * three (parity; resync in member bytes) and raid10 (near=2) on four.
  */
 @Tag("interop")
 class RedundancyInteropTest {
     static final Duration WAIT = Duration.ofSeconds(60);
+    /**
+     * A recovery under fio on a loaded 2-core machine: normal writes go first at the sync barrier,
+     * and fio's all fall in one barrier region, so the recovery crawls while fio runs.
+     */
+    static final Duration RECOVERY_WAIT = Duration.ofSeconds(120);
 
     @TempDir
     Path dir;
+
+    /**
+     * A level to run: create options, members, the one failed, the spare, mdstat's slot status, and
+     * how many members' worth of array bytes one bitmap chunk of member bytes covers (raid4/5/6's
+     * bitmap counts member bytes: 32 MiB of array are 32 / data disks MiB of each member).
+     */
+    record Level(String name, String array, List<String> createOptions, List<String> members, String failed, String spare,
+                 String degraded, String optimal, int bitmapDataDisks) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Level> levels() {
+        return Stream.of(
+            new Level("raid1", "r1", List.of("--level=1", "--raid-devices=2"), List.of("a", "b"), "b", "c",
+                "[2/1] [U_]", "[2/2] [UU]", 1),
+            new Level("raid5", "r5", List.of("--level=5", "--raid-devices=3"), List.of("a", "b", "c"), "b", "e",
+                "[3/2] [U_U]", "[3/3] [UUU]", 2),
+            new Level("raid10-n2", "r10", List.of("--level=10", "--layout=n2", "--raid-devices=4"), List.of("a", "b", "c", "d"),
+                "b", "e", "[4/3] [U_UU]", "[4/4] [UUUU]", 1));
+    }
+
+    Level level;
 
     /** A {@code jmd serve} process; its stderr goes to a file we read. */
     final class Serve implements AutoCloseable {
@@ -103,7 +134,7 @@ class RedundancyInteropTest {
     }
 
     String uri() {
-        return "nbd+unix:///r1?socket=" + dir.resolve("nbd.sock");
+        return "nbd+unix:///" + level.array() + "?socket=" + dir.resolve("nbd.sock");
     }
 
     static void sleep(long millis) {
@@ -119,28 +150,13 @@ class RedundancyInteropTest {
         return JmdProcess.run(dir, args);
     }
 
-    /** The members of a {@code level} array: a, b (and d for raid5); b is the one failed. */
-    static String[] members(String level) {
-        return level.equals("raid1") ? new String[] {"a", "b"} : new String[] {"a", "b", "d"};
-    }
-
-    /** How many members hold data in a row (raid1: each holds all of it). */
-    static int dataDisks(String level) {
-        return level.equals("raid1") ? 1 : members(level).length - 1;
-    }
-
-    /** /proc/mdstat's member map with b (slot 1) missing or not. */
-    static String map(String level, boolean bMissing) {
-        int n = members(level).length;
-        String up = "U".repeat(n);
-        return "[" + n + "/" + (bMissing ? n - 1 : n) + "] [" + (bMissing ? "U_" + up.substring(2) : up) + "]";
-    }
-
-    void create(String level, String size, String... extra) {
-        List<String> args = new ArrayList<>(List.of("create", "--level=" + level, "--raid-devices=" + members(level).length,
-            "--name=r1", "--bitmap=internal", "--member-size=" + size));
+    void create(Level l, String size, String... extra) {
+        level = l;
+        List<String> args = new ArrayList<>(List.of("create"));
+        args.addAll(l.createOptions());
+        args.addAll(List.of("--name=" + l.array(), "--bitmap=internal", "--member-size=" + size));
         args.addAll(List.of(extra));
-        args.addAll(List.of(members(level)));
+        args.addAll(l.members());
         ExternalTool.Result r = jmd(args.toArray(String[]::new));
         assertEquals(0, r.exitCode(), r.stderr());
     }
@@ -163,13 +179,17 @@ class RedundancyInteropTest {
         return r.stdout();
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"raid1", "raid5"})
-    void killNineDuringFioResyncsOnlyDirtyChunksAndFioVerifies(String level) throws Exception {
+    String[] members() {
+        return level.members().toArray(String[]::new);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("levels")
+    void killNineDuringFioResyncsOnlyDirtyChunksAndFioVerifies(Level l) throws Exception {
         ExternalTool.require("fio");
-        create(level, "256M", "--bitmap-chunk=1M");
+        create(l, "256M", "--bitmap-chunk=1M");
         Process writer;
-        try (Serve first = new Serve("serve1.log", members(level))) {
+        try (Serve first = new Serve("serve1.log", members())) {
             // The region holds fio's blocks first: fio's verify state does not leave out the writes
             // in flight at the kill, and a block never written before would read as zeroes when
             // such a write (never acknowledged, so rightly lost) did not land.
@@ -182,14 +202,13 @@ class RedundancyInteropTest {
             first.kill9();
         }
         assertTrue(writer.waitFor(60, TimeUnit.SECONDS), "fio ends once the server is gone");
-        try (Serve second = new Serve("serve2.log", members(level))) {
+        try (Serve second = new Serve("serve2.log", members())) {
             String started = second.log();
             Matcher m = Pattern.compile("only the (\\d+) of (\\d+) bitmap chunks that are dirty").matcher(started);
             assertTrue(m.find(), started);
             int dirty = Integer.parseInt(m.group(1));
             int chunks = Integer.parseInt(m.group(2));
-            // the bitmap counts member bytes: 32 MiB of array are 32 / data disks MiB of each member
-            int most = 32 / dataDisks(level) + 1;
+            int most = 32 / l.bitmapDataDisks() + 1;
             assertTrue(dirty > 0 && dirty <= most, "fio wrote 32 MiB: at most " + most + " (with one in flight) of the 1 MiB"
                 + " chunks: " + dirty);
             String done = second.awaitLog("resync end", s -> s.contains("RebuildFinished"));
@@ -197,7 +216,7 @@ class RedundancyInteropTest {
             assertTrue(s.find(), done);
             assertEquals(dirty, Integer.parseInt(s.group(1)), "the resync touched only the dirty chunks");
             assertEquals(chunks, Integer.parseInt(s.group(2)));
-            System.out.println(level + ": kill -9 under fio: resynced " + dirty + " dirty of " + chunks + " bitmap chunks");
+            System.out.println(l + ": kill -9 under fio: resynced " + dirty + " dirty of " + chunks + " bitmap chunks");
             Process verify = fio("fio-verify.log", "--rw=randwrite", "--size=32M", "--verify_only", "--verify_state_load=1");
             assertTrue(verify.waitFor(120, TimeUnit.SECONDS));
             String out = read("fio-verify.log");
@@ -206,42 +225,49 @@ class RedundancyInteropTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"raid1", "raid5"})
-    void memberFailedUnderFioIsRebuiltOntoAnAddedSpareAndCheckRepairWork(String level) throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("levels")
+    void memberFailedUnderFioIsRebuiltOntoAnAddedSpareAndCheckRepairWork(Level l) throws Exception {
         ExternalTool.require("fio");
-        create(level, "96M");
-        try (RandomAccessFile c = new RandomAccessFile(dir.resolve("c").toFile(), "rw")) {
+        create(l, "96M");
+        try (RandomAccessFile c = new RandomAccessFile(dir.resolve(l.spare()).toFile(), "rw")) {
             c.setLength(96L << 20);
         }
-        try (Serve serve = new Serve("serve.log", members(level))) {
-            // long enough for four CLI runs (a JVM start each) and the recovery, which fio's writes
-            // slow down (normal writes go first at the sync barrier), also on a loaded 2-core machine
+        try (Serve serve = new Serve("serve.log", members())) {
+            // long enough for four CLI runs (a JVM start each) and the recovery
             Process load = fio("fio.log", "--rw=randwrite", "--size=48M", "--do_verify=1", "--verify_fatal=1",
                 "--verify_state_save=0", "--time_based", "--runtime=40");
             sleep(1500);
-            ExternalTool.Result f = jmd("fail", "--control=" + ctl(), "b");
+            ExternalTool.Result f = jmd("fail", "--control=" + ctl(), l.failed());
             assertEquals(0, f.exitCode(), f.stderr());
-            assertTrue(f.stdout().contains("set b faulty"), f.stdout());
-            assertTrue(status().contains(map(level, true)), "degraded while fio writes: " + status());
-            assertEquals(0, jmd("remove", "--control=" + ctl(), "b").exitCode());
-            ExternalTool.Result add = jmd("add", "--control=" + ctl(), "c");
+            assertTrue(f.stdout().contains("set " + l.failed() + " faulty"), f.stdout());
+            assertTrue(status().contains(l.degraded()), "degraded while fio writes");
+            assertEquals(0, jmd("remove", "--control=" + ctl(), l.failed()).exitCode());
+            // slow while status and detail look at it, then at full speed again
+            assertEquals(0, jmd("sync-speed", "--control=" + ctl(), "1", "1000").exitCode());
+            ExternalTool.Result add = jmd("add", "--control=" + ctl(), l.spare());
             assertEquals(0, add.exitCode(), add.stderr());
-            serve.awaitLog("recovery end", s -> s.contains("SpareActive"), Duration.ofSeconds(120));
+            String during = status();
+            assertTrue(during.matches("(?s).*recovery = *\\d+\\.\\d%.*"), "jmd status shows the recovery:\n" + during);
+            String detailDuring = jmd("detail", "--control=" + ctl()).stdout();
+            assertTrue(detailDuring.contains("recovering") && detailDuring.matches("(?s).*Rebuild Status : \\d+% complete.*"),
+                "jmd detail shows the recovery:\n" + detailDuring);
+            assertEquals(0, jmd("sync-speed", "--control=" + ctl(), "1000", "200000").exitCode());
+            serve.awaitLog("recovery end", s -> s.contains("SpareActive"), RECOVERY_WAIT);
             assertTrue(load.isAlive(), "fio still running when the recovery finished:\n" + read("fio.log"));
             assertTrue(load.waitFor(90, TimeUnit.SECONDS));
             String out = read("fio.log");
             assertEquals(0, load.exitValue(), out);
             assertTrue(out.contains("err= 0") && !out.contains("verify: bad"), out);
-            assertTrue(status().contains(map(level, false)), status());
+            assertTrue(status().contains(l.optimal()), status());
             String detail = jmd("detail", "--control=" + ctl()).stdout();
-            assertTrue(detail.matches("(?s).*active sync +" + Pattern.quote(dir.resolve("c").toString()) + ".*"), detail);
+            assertTrue(detail.matches("(?s).*active sync +" + Pattern.quote(dir.resolve(l.spare()).toString()) + ".*"), detail);
 
             // check finds an injected mismatch; repair fixes it; check then finds none
             assertEquals(0, jmd("action", "--control=" + ctl(), "check").exitCode());
             awaitMismatch(0);
-            try (RandomAccessFile c = new RandomAccessFile(dir.resolve("c").toFile(), "rw")) {
-                c.seek((2048L + 4096) * 512); // data_offset 2048 sectors, 2 MiB into the data
+            try (RandomAccessFile c = new RandomAccessFile(dir.resolve(l.spare()).toFile(), "rw")) {
+                c.seek((2048L + 4096) * 512); // data_offset 2048 sectors, 2 MiB into the member's data
                 c.write(new byte[8192]);
                 c.seek((2048L + 4096) * 512);
                 c.write("jmd injected mismatch".getBytes(StandardCharsets.UTF_8));
@@ -253,9 +279,9 @@ class RedundancyInteropTest {
             awaitMismatch(found);
             assertEquals(0, jmd("action", "--control=" + ctl(), "check").exitCode());
             assertEquals(0, awaitMismatch(0));
-            System.out.println(level + ": check after injection: mismatch_cnt " + found + "; after repair: 0");
+            System.out.println(l + ": check after injection: mismatch_cnt " + found + "; after repair: 0");
         }
-        assertEquals(0, jmd("examine", "c").exitCode());
+        assertEquals(0, jmd("examine", l.spare()).exitCode());
     }
 
     /** Waits for the running check/repair to end; returns mismatch_cnt ({@code want} >= 0: waits for that value). */

@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * next by the md thread if they fail; writes, write-zeroes and discards go to every working copy;
  * a flush goes to every working member.
  *
- * <p>Failures: a write error fails the member if the array can lose it ({@link #tryFail}: the
+ * <p>Failures: a read that failed on a copy and then succeeded on another has the good data
+ * written back to the failed copy and read again there before it ends ({@link MappedReadFix}).
+ * A write error fails the member if the array can lose it ({@link #tryFail}: the
  * level decides), and the write then ends only after the superblock recording it is on disk (as
  * raid1). If the member cannot be lost (no other copy of some data: always so for linear and
  * raid0), the request fails with the error instead.
@@ -54,6 +56,8 @@ public abstract class MappedPersonality implements Personality {
     /** Writes held until the failure of a member they skipped is on disk. */
     private final io.jmd.md.HeldWrites<MappedRequest> held;
     private final BioCallback memberDone = this::memberDone;
+    /** fix_read_error: copies a read failed on are rewritten from the one it succeeded on (null: one copy only). */
+    private final MappedReadFix readFix;
 
     protected MappedPersonality(MdArray array, int maxCopies) {
         this.array = array;
@@ -67,15 +71,21 @@ public abstract class MappedPersonality implements Personality {
         this.maxCopies = maxCopies;
         this.slots = new Member[raidDisks];
         for (Member m : array.members()) {
-            if (m.state() == MemberState.IN_SYNC && m.slot() >= 0 && m.slot() < raidDisks) {
+            // a member being rebuilt (assembled with a recovery_offset: raid10) holds its slot and
+            // gets writes; it is read only once in sync
+            boolean holds = m.state() == MemberState.IN_SYNC || m.state() == MemberState.RECOVERING;
+            if (holds && m.slot() >= 0 && m.slot() < raidDisks) {
                 slots[m.slot()] = m;
-                workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+                if (m.isInSync()) {
+                    workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+                }
             }
         }
         this.requests = new MemPool<>(env.scheduler(), env.budget(), array.name() + " requests", 1, REQUEST_BYTES, 0,
             MappedRequest::new);
         this.memberIos = new MemPool<>(env.scheduler(), env.budget(), array.name() + " member io", maxCopies,
             64 + 16L * maxCopies, 0, () -> new MappedIo(maxCopies));
+        this.readFix = maxCopies > 1 ? new MappedReadFix(array, slots, this::endPiece) : null;
     }
 
     /**
@@ -90,6 +100,37 @@ public abstract class MappedPersonality implements Personality {
 
     protected final long workingSlots() {
         return workingSlots.get();
+    }
+
+    /** Gives {@code slot} to {@code m} (a spare to rebuild); with the array quiesced. */
+    protected final void holdSlot(int slot, Member m) {
+        assert slots[slot] == null || slots[slot].state() == MemberState.FAULTY : "slot " + slot + " is held";
+        slots[slot] = m; // every request admitted after the quiesce sees it
+    }
+
+    /** {@code m}'s slot serves reads from now on (it is in sync). */
+    protected final void slotInSync(Member m) {
+        assert slots[m.slot()] == m : m + " is not in its slot";
+        workingSlots.getAndUpdate(w -> w | (1L << m.slot()));
+    }
+
+    /** {@code m} gives up its slot; with the array quiesced. */
+    protected final void releaseSlot(Member m) {
+        int slot = m.slot();
+        if (slot >= 0 && slot < slots.length && slots[slot] == m) {
+            slots[slot] = null;
+            workingSlots.getAndUpdate(w -> w & ~(1L << slot));
+        }
+    }
+
+    /** Whether every slot is held by a member that gets writes (in sync or being rebuilt). */
+    protected final boolean everySlotWritable() {
+        for (Member m : slots) {
+            if (m == null || m.state() == MemberState.FAULTY) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -199,14 +240,26 @@ public abstract class MappedPersonality implements Personality {
         m.device().submit(new Bio(p.op, offset, io.lengthBytes, data, p.flags, io, memberDone));
     }
 
-    /** Picks an in-sync copy not tried yet: least busy, then nearest head, then lowest address. */
+    /**
+     * Picks an in-sync copy not tried yet: least busy, then nearest head, then lowest address.
+     * Where a resync has yet to make the copies agree, the first in-sync copy (raid10.c's
+     * read_balance does not balance beyond next_resync): the resync copies from it, so a block
+     * reads the same before and after.
+     */
     private boolean chooseReadCopy(MappedIo io) {
         long bestScore = Long.MAX_VALUE;
         int best = -1;
+        io.jmd.md.Redundancy red = array.redundancy();
+        boolean first = io.copies > 1 && red != null
+            && red.readFromFirst(io.request.parent.offsetBytes + io.pieceOffsetBytes, io.lengthBytes);
         for (int c = 0; c < io.copies; c++) {
             Member m = slots[io.devices[c]];
             if (m == null || !m.isInSync() || (io.tried & (1L << c)) != 0) {
                 continue;
+            }
+            if (first) {
+                best = c;
+                break;
             }
             long at = m.dataOffsetBytes() + io.memberOffsets[c];
             long head = m.headPositionBytes();
@@ -238,7 +291,12 @@ public abstract class MappedPersonality implements Personality {
         }
         int st = bio.status();
         if (st == Errno.OK) {
-            endPiece(io, Errno.OK);
+            long failed = op == Bio.Op.READ ? io.tried & ~(1L << io.current) : 0;
+            if (failed != 0 && readFix != null && !array.isReadOnly()) {
+                readFix.queue(io, failed); // ends the piece once the failed copies are rewritten
+            } else {
+                endPiece(io, Errno.OK);
+            }
             return;
         }
         if (op == Bio.Op.READ) {
@@ -290,6 +348,9 @@ public abstract class MappedPersonality implements Personality {
 
     @Override
     public void mdThreadWork() {
+        if (readFix != null) {
+            readFix.mdThreadWork();
+        }
         MappedIo io;
         while ((io = retries.poll()) != null) {
             MappedIo retry = io;
@@ -356,6 +417,10 @@ public abstract class MappedPersonality implements Personality {
     public void stop() {
         assert retries.isEmpty() : "retries left at stop";
         assert held.isEmpty() : "held writes left at stop";
+        if (readFix != null) {
+            assert readFix.isEmpty() : "read fixes left at stop";
+            readFix.close();
+        }
         requests.close();
         memberIos.close();
     }

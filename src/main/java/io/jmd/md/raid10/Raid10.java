@@ -11,19 +11,23 @@ import java.util.function.LongConsumer;
 /**
  * RAID10, as raid10.c: every chunk has near x far copies placed by {@link Raid10Geometry}. Reads
  * go to one in-sync copy (the least busy, nearest), retried on the others; writes go to every
- * working copy. The array runs while every chunk keeps a working copy.
+ * working copy (members being rebuilt included). The array runs while every chunk keeps a
+ * working copy. Resync, recovery, check and repair run online ({@link Raid10Sync}).
  */
 public final class Raid10 extends MappedPersonality {
     public static final int MAX_RAID_DISKS = 64;
 
     private final Raid10Geometry geometry;
     private final long sizeBytes;
+    /** Online resync, recovery, check and repair (raid10_sync_request). */
+    private final Raid10Sync sync;
 
     public Raid10(MdArray array) {
         Raid10Geometry g = geometryOf(array.superblock()); // before any pool exists
         super(array, g.copies());
         this.geometry = g;
         this.sizeBytes = g.arraySectors() * 512;
+        this.sync = new Raid10Sync(this, array);
     }
 
     private static Raid10Geometry geometryOf(Superblock1 sb) {
@@ -84,9 +88,38 @@ public final class Raid10 extends MappedPersonality {
         return s.toString();
     }
 
+    /**
+     * Never called: raid10 resyncs online ({@link Raid10Sync}), as md does, and assembly asks for
+     * an offline resync only of levels without a {@link #syncLevel}.
+     */
     @Override
     public void resyncOffline(long fromBytes, LongConsumer checkpoint) throws MdException {
-        Raid10Resync.run(env, this, Math.min(fromBytes, sizeBytes), sizeBytes, checkpoint);
+        throw new IllegalStateException("raid10 resyncs online while serving; no offline resync");
+    }
+
+    @Override
+    public io.jmd.md.resync.SyncLevel syncLevel() {
+        return sync;
+    }
+
+    @Override
+    public boolean allSlotsWritable() {
+        return everySlotWritable();
+    }
+
+    @Override
+    public void attachMember(Member m, int slot) {
+        holdSlot(slot, m);
+    }
+
+    @Override
+    public void memberInSync(Member m) {
+        slotInSync(m);
+    }
+
+    @Override
+    public void detachMember(Member m) {
+        releaseSlot(m);
     }
 
     /** Members by slot (null where missing or failed at start). */

@@ -148,4 +148,76 @@ public final class Raid10Geometry {
         }
         return true;
     }
+
+    /**
+     * Sectors of device {@code slot} rebuilt once a recovery walking the array in order has done
+     * every array sector below {@code doneSectors}: the lowest sector of the device holding a copy
+     * of an array sector at or above it (all of {@link #devSectors} once the array is done). Copies
+     * move down a device as the array address grows within each far section, so the lowest is
+     * among the copies of the few chunks from {@code doneSectors} on ({@link #scanChunks}: more
+     * than two stripes of every device's near copies).
+     */
+    public long recoveredMemberSectors(int slot, long doneSectors) {
+        if (doneSectors >= arraySectors) {
+            return devSectors;
+        }
+        long lowest = Long.MAX_VALUE;
+        long chunk = doneSectors >> chunkShift;
+        long chunks = arraySectors >> chunkShift;
+        long last = Math.min(chunks - 1, chunk + scanChunks());
+        for (long c = chunk; c <= last; c++) {
+            long at = c == chunk ? doneSectors : c << chunkShift;
+            for (Copy copy : copiesOf(at)) {
+                if (copy.device() == slot) {
+                    lowest = Math.min(lowest, copy.sector());
+                }
+            }
+        }
+        if (lowest == Long.MAX_VALUE) {
+            return last == chunks - 1 ? devSectors : 0; // no copy left on it; or (never seen) none near: nothing known
+        }
+        return lowest;
+    }
+
+    /**
+     * Where a recovery of device {@code slot} rebuilt below {@code recoveryOffsetSectors} resumes:
+     * the last chunk boundary of the array below which every copy on the device ends at or below
+     * it (a binary search: that end only grows with the boundary).
+     */
+    public long recoveryResumeSectors(int slot, long recoveryOffsetSectors) {
+        if (recoveryOffsetSectors <= 0) {
+            return 0;
+        }
+        if (recoveryOffsetSectors >= devSectors) {
+            return arraySectors;
+        }
+        long lo = 0;
+        long hi = arraySectors >> chunkShift;
+        while (lo < hi) {
+            long mid = (lo + hi + 1) >>> 1;
+            if (highestCopyEndBelow(slot, mid) <= recoveryOffsetSectors) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo << chunkShift;
+    }
+
+    /** The end of the highest copy on {@code slot} of the chunks below {@code chunk} (0 if none). */
+    private long highestCopyEndBelow(int slot, long chunk) {
+        long highest = 0;
+        for (long c = chunk - 1; c >= 0 && c >= chunk - 1 - scanChunks(); c--) {
+            for (Copy copy : copiesOf(c << chunkShift)) {
+                if (copy.device() == slot) {
+                    highest = Math.max(highest, copy.sector() + chunkSectors);
+                }
+            }
+        }
+        return highest;
+    }
+
+    private int scanChunks() {
+        return 4 * raidDisks + 4;
+    }
 }

@@ -255,6 +255,15 @@ final class SyncRun implements Runnable {
         }
     }
 
+    private boolean anyUnfinished() {
+        for (SyncWindow x : inFlight) {
+            if (!finished[x.index]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private boolean anyDrained() {
         for (SyncWindow x : inFlight) {
             if (!x.started && barrier.drained(x.bucket)) {
@@ -365,7 +374,10 @@ final class SyncRun implements Runnable {
             speedBytesPerSec = throttle.speed(now, ioBytes);
             long decision = throttle.decide(now, ioBytes, idle());
             if (decision == SyncThrottle.DRAIN && !inFlight.isEmpty()) {
-                return Long.MAX_VALUE;
+                // Wait for a window still running to end; but a window that finished at once (no
+                // work, or I/O that ended before its step returned) only needs retiring: waiting
+                // for it would wait for nothing, forever (a recovery under load hung that way).
+                return anyUnfinished() ? Long.MAX_VALUE : 0;
             }
             if (decision > 0) {
                 return decision;

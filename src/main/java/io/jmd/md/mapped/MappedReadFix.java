@@ -1,0 +1,177 @@
+package io.jmd.md.mapped;
+
+import io.jmd.block.Errno;
+import io.jmd.block.SyncIo;
+import io.jmd.md.MdArray;
+import io.jmd.md.Member;
+import io.jmd.md.resync.SyncBarrier;
+import io.jmd.mem.Buffer;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.ObjIntConsumer;
+
+/**
+ * raid10d's fix_read_error: a piece whose read failed on some copies and then succeeded on
+ * another has the good data written back to each copy that failed, and read again from there.
+ * The rewrite makes the disk remap a bad sector; a member whose rewrite or re-read fails, or that
+ * needed more than {@link #CORRECTED_READS_MAX} corrections, is failed (md's max_corr_read_errors).
+ *
+ * <p>md freezes the array around the fix so that no write lands between the read and the
+ * rewrite (the rewrite would put older data back on one copy). Here the md thread raises the
+ * sync barrier of the piece's regions (array bytes: raid10's resync space) and fixes only once
+ * no normal write is in flight there; until then the piece waits in {@link #deferred}, polled
+ * on each pass (a timer wakes the md thread soon after). The good copy is read again under the
+ * barrier into a preallocated scratch buffer (the md thread never waits for memory), written to
+ * the failed copy and read back; synchronous member I/O on the md thread, as md's sync_page_io.
+ * The piece ends (the client's read) once its fix is done.
+ *
+ * <p>Threads: {@link #queue} from completion callbacks (never blocks); everything else on the
+ * md thread, which owns {@link #deferred}.
+ */
+final class MappedReadFix {
+    /** md's max_corr_read_errors default. */
+    static final int CORRECTED_READS_MAX = 20;
+    /** How soon the md thread looks again at a fix waiting for writes to drain. */
+    static final long RETRY_NANOS = 1_000_000L;
+    static final int SCRATCH_BYTES = 64 << 10;
+
+    /** A piece to fix: its I/O (current = the copy that read it), the copies that failed, its barrier buckets. */
+    record Fix(MappedIo io, long failedCopies, int[] buckets, boolean[] raised) {
+    }
+
+    private final MdArray array;
+    private final Member[] slots;
+    private final ObjIntConsumer<MappedIo> end;
+    private final ConcurrentLinkedQueue<Fix> queued = new ConcurrentLinkedQueue<>();
+    private final ArrayDeque<Fix> deferred = new ArrayDeque<>();
+    private final Buffer scratch;
+
+    MappedReadFix(MdArray array, Member[] slots, ObjIntConsumer<MappedIo> end) {
+        this.array = array;
+        this.slots = slots;
+        this.end = end;
+        this.scratch = array.env().buffers().allocate(2L * SCRATCH_BYTES);
+    }
+
+    void close() {
+        scratch.release();
+    }
+
+    boolean isEmpty() {
+        return queued.isEmpty() && deferred.isEmpty();
+    }
+
+    /** The read of {@code io} succeeded on its current copy after failing on {@code failedCopies}. Never blocks. */
+    void queue(MappedIo io, long failedCopies) {
+        long start = io.request.parent.offsetBytes + io.pieceOffsetBytes;
+        long first = start >>> SyncBarrier.UNIT_SHIFT;
+        long last = (start + io.lengthBytes - 1) >>> SyncBarrier.UNIT_SHIFT;
+        int n = (int) Math.min(last - first + 1, SyncBarrier.BUCKETS);
+        int[] buckets = new int[n];
+        for (int i = 0; i < n; i++) {
+            buckets[i] = (int) ((first + i) % SyncBarrier.BUCKETS);
+        }
+        queued.add(new Fix(io, failedCopies, buckets, new boolean[n]));
+        array.wakeMdThread();
+    }
+
+    /** md thread: fixes what it can now, defers the rest. */
+    void mdThreadWork() {
+        Fix f;
+        while ((f = queued.poll()) != null) {
+            deferred.add(f);
+        }
+        int n = deferred.size();
+        for (int i = 0; i < n; i++) {
+            Fix x = deferred.poll();
+            if (!tryFix(x)) {
+                deferred.add(x);
+            }
+        }
+        if (!deferred.isEmpty()) {
+            array.env().timer().schedule(RETRY_NANOS, array::wakeMdThread);
+        }
+    }
+
+    private boolean tryFix(Fix f) {
+        var redundancy = array.redundancy();
+        SyncBarrier barrier = redundancy == null ? null : redundancy.barrier();
+        if (barrier != null) {
+            for (int i = 0; i < f.buckets().length; i++) {
+                if (!f.raised()[i]) {
+                    if (!barrier.tryRaise(f.buckets()[i], Integer.MAX_VALUE)) {
+                        return false; // normal writes wait for this region: they go first
+                    }
+                    f.raised()[i] = true;
+                }
+            }
+            for (int b : f.buckets()) {
+                if (!barrier.drained(b)) {
+                    return false;
+                }
+            }
+        }
+        try {
+            fix(f);
+        } finally {
+            if (barrier != null) {
+                for (int b : f.buckets()) {
+                    barrier.lower(b);
+                }
+            }
+        }
+        io.jmd.sync.DependencyChecker.runAtomic(array.env().scheduler().current(), () -> end.accept(f.io(), Errno.OK));
+        return true;
+    }
+
+    private void fix(Fix f) {
+        MappedIo io = f.io();
+        Member good = slots[io.devices[io.current]];
+        if (good == null || !good.isInSync()) {
+            return;
+        }
+        for (int c = 0; c < io.copies; c++) {
+            Member bad = slots[io.devices[c]];
+            if ((f.failedCopies() & (1L << c)) == 0 || bad == null || bad == good || !bad.isInSync()) {
+                continue;
+            }
+            int fixed = rewrite(good, good.dataOffsetBytes() + io.memberOffsets[io.current], bad,
+                bad.dataOffsetBytes() + io.memberOffsets[c], io.lengthBytes);
+            if (fixed < 0) {
+                continue;
+            }
+            if (fixed == 0) {
+                bad.countWriteError();
+                array.memberError(bad); // the rewrite did not take: the member is failing
+            } else if (bad.countCorrectedRead() > CORRECTED_READS_MAX) {
+                array.memberError(bad); // keeps needing corrections: md fails it too
+            }
+        }
+    }
+
+    /**
+     * Reads the piece again from the good copy, writes it to the bad one and reads it back from
+     * there, a scratch buffer at a time: 1 done, 0 did not take, -1 skipped (the good copy cannot
+     * be read now: nothing sure to write; the next read or sync tries again).
+     */
+    private int rewrite(Member good, long from, Member bad, long to, long length) {
+        var scheduler = array.env().scheduler();
+        for (long at = 0; at < length; at += SCRATCH_BYTES) {
+            long len = Math.min(SCRATCH_BYTES, length - at);
+            MemorySegment copy = scratch.slice(0, len);
+            MemorySegment back = scratch.slice(SCRATCH_BYTES, len);
+            if (SyncIo.read(scheduler, good.device(), from + at, copy) != Errno.OK) {
+                good.countReadError();
+                return -1;
+            }
+            if (SyncIo.write(scheduler, bad.device(), to + at, copy, 0) != Errno.OK
+                || SyncIo.read(scheduler, bad.device(), to + at, back) != Errno.OK
+                || copy.mismatch(back) >= 0) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+}
