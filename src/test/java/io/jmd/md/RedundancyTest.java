@@ -341,6 +341,34 @@ final class RedundancyTest {
     }
 
     @Test
+    void recoveryOntoASparseSpareWritesHolesAsZeroesAndKeepsItSparse() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b", "c");
+            create(env, disks, false, "a", "b");
+            try (MdArray a = assemble(disks, false, "a", "b")) {
+                // data only in the array's first MiB: the rest of the members are holes
+                for (int i = 0; i < 8; i++) {
+                    write(env, a, i * 128L * 1024, BLOCK, 0x40 + i);
+                }
+                MemberManager.fail(a, "b");
+                MemberManager.remove(a, "b");
+                long before = disks.medium("c").allocatedBytes();
+                assertTrue(MemberManager.add(a, "c", false).startsWith("added"));
+                awaitIdle(a);
+                assertTrue(a.personality().isOptimal(), a.personality().status());
+                long allocated = disks.medium("c").allocatedBytes() - before;
+                // the sync copies whole windows that hold data (at most 4 MiB each: one here); a sync
+                // that copied the holes would allocate the whole member
+                long bound = 5L << 20;
+                assertTrue(bound < DISK_BYTES / 2, "the test's bound means something");
+                assertTrue(allocated > 0 && allocated <= bound, "the spare got " + allocated + " bytes allocated for 1 MiB of data");
+            }
+            assertMirrorsEqual(env, disks, "a", "c");
+        }
+    }
+
+    @Test
     void hotSpareReplacesAFailedMemberByItselfAndSurvivesARestart() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {

@@ -6,6 +6,7 @@ import io.jmd.block.SyncIo;
 import io.jmd.md.MdArray;
 import io.jmd.md.Member;
 import io.jmd.md.MemberState;
+import io.jmd.md.resync.MemberHoles;
 import io.jmd.md.resync.SyncAction;
 import io.jmd.md.resync.SyncLevel;
 import io.jmd.md.resync.SyncWindow;
@@ -41,20 +42,15 @@ final class Raid1Sync implements SyncLevel {
     static final int COMPARE_UNIT_BYTES = 64 << 10;
     static final int PIECE_BYTES = 512;
 
-    /** Hole extents kept from one device query: enough for a badly fragmented sparse member. */
-    static final int EXTENTS_KEPT_MAX = 4096;
-
     private final Raid1 raid1;
     private final MdArray array;
-    /** Hole extents [start, end) of {@link #extentsOf} (resync bytes), known over [extentsFrom, extentsTo). Sync thread only. */
-    private final ArrayList<Long> extents = new ArrayList<>();
-    private Member extentsOf;
-    private long extentsFrom;
-    private long extentsTo;
+    /** Where the member the sync reads from is a hole (resync bytes = member bytes for raid1). */
+    private final MemberHoles holes;
 
     Raid1Sync(Raid1 raid1, MdArray array) {
         this.raid1 = raid1;
         this.array = array;
+        this.holes = new MemberHoles(raid1.sizeBytes());
     }
 
     @Override
@@ -129,7 +125,7 @@ final class Raid1Sync implements SyncLevel {
                     return true;
                 }
                 w.sourceSlot = src.slot();
-                if (isHole(src, w)) {
+                if (holes.isHole(src, w.offsetBytes(), w.offsetBytes() + w.lengthBytes())) {
                     w.stage = 2;
                     for (Member t : targets) {
                         w.submit(t, Bio.Op.WRITE_ZEROES, t.dataOffsetBytes() + w.offsetBytes(), w.lengthBytes(), null);
@@ -253,66 +249,6 @@ final class Raid1Sync implements SyncLevel {
                 array.memberError(m);
             }
         }
-    }
-
-    /**
-     * Whether the window is a hole on {@code m}. Asking the device per window costs a walk to the
-     * next hole each time (SEEK_HOLE on tmpfs walks the page cache: on a fully written member that
-     * is the whole rest of the file, every window), so the extents of the rest of the range are
-     * asked for once and kept, at most {@link #EXTENTS_KEPT_MAX} of them; the next query starts
-     * where the kept ones end. Only "data" is taken from what was kept: a hole may have been
-     * written since (by both members, as every normal write), so a window the kept extents call a
-     * hole is asked about again, now that its barrier keeps writes out (a cheap walk: a hole).
-     */
-    private boolean isHole(Member m, SyncWindow w) {
-        long s = w.offsetBytes();
-        long e = s + w.lengthBytes();
-        if (m != extentsOf || s < extentsFrom || e > extentsTo) {
-            loadExtents(m, s);
-        }
-        boolean keptHole = false;
-        for (int i = 0; i < extents.size(); i += 2) {
-            if (extents.get(i) <= s && e <= extents.get(i + 1)) {
-                keptHole = true;
-                break;
-            }
-            if (extents.get(i) >= e) {
-                break;
-            }
-        }
-        if (!keptHole) {
-            return false;
-        }
-        boolean[] allHole = {true};
-        m.device().blockStatus(m.dataOffsetBytes() + s, e - s, (off, l, hole, zero) -> allHole[0] &= hole && zero);
-        return allHole[0];
-    }
-
-    private void loadExtents(Member m, long from) {
-        extents.clear();
-        extentsOf = m;
-        extentsFrom = from;
-        long to = sizeBytes();
-        long[] kept = {to};
-        long base = m.dataOffsetBytes();
-        m.device().blockStatus(base + from, to - from, (off, len, hole, zero) -> {
-            if (extents.size() >= 2 * EXTENTS_KEPT_MAX) {
-                kept[0] = Math.min(kept[0], off - base);
-                return;
-            }
-            if (hole && zero) {
-                long a = off - base;
-                long b = a + len;
-                int n = extents.size();
-                if (n > 0 && extents.get(n - 1) == a) {
-                    extents.set(n - 1, b);
-                } else {
-                    extents.add(a);
-                    extents.add(b);
-                }
-            }
-        });
-        extentsTo = Math.max(kept[0], from + 1);
     }
 
     /**

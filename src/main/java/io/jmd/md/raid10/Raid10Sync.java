@@ -6,6 +6,7 @@ import io.jmd.block.SyncIo;
 import io.jmd.md.MdArray;
 import io.jmd.md.Member;
 import io.jmd.md.MemberState;
+import io.jmd.md.resync.MemberHoles;
 import io.jmd.md.resync.SyncAction;
 import io.jmd.md.resync.SyncLevel;
 import io.jmd.md.resync.SyncWindow;
@@ -34,7 +35,7 @@ import java.util.IdentityHashMap;
  *                      a resync has not passed: see MappedPersonality's read choice), write it to
  *                      the other in-sync copies (resync) or to the copies on the members being
  *                      rebuilt that lie at or above their recovery_offset (recovery); a piece that
- *                      is a hole on its source is written as zeroes instead ({@link SourceHoles}:
+ *                      is a hole on its source is written as zeroes instead ({@link MemberHoles}:
  *                      sparse members stay sparse)
  *   check, repair:     read every in-sync copy; compare each with the first in 64 KiB units (md's
  *                      resync block): each differing unit adds its sectors to the mismatch count;
@@ -64,7 +65,7 @@ final class Raid10Sync implements SyncLevel {
     /** Each window's batch; removed when the window is finished. Sync thread only. */
     private final IdentityHashMap<SyncWindow, Batch> batches = new IdentityHashMap<>();
     /** Holes of each slot's member as a copy source (resync, recovery). Sync thread only. */
-    private final SourceHoles[] holes;
+    private final MemberHoles[] holes;
 
     /** The pieces of a window in flight: which piece and copy each read of the batch is. */
     private static final class Batch {
@@ -79,7 +80,10 @@ final class Raid10Sync implements SyncLevel {
         this.array = array;
         this.g = r10.geometry();
         this.chunkBytes = (long) g.chunkSectors() * 512;
-        this.holes = new SourceHoles[g.raidDisks()];
+        this.holes = new MemberHoles[g.raidDisks()];
+        for (int d = 0; d < holes.length; d++) {
+            holes[d] = new MemberHoles(g.devSectors() * 512);
+        }
     }
 
     @Override
@@ -121,14 +125,10 @@ final class Raid10Sync implements SyncLevel {
         return Math.min((s / chunkBytes + 1) * chunkBytes, w.offsetBytes() + w.lengthBytes()) - s;
     }
 
-    private SourceHoles holesOf(Raid10Geometry.Copy c) {
-        Member m = r10.slot(c.device());
-        SourceHoles h = holes[c.device()];
-        if (h == null || h.member() != m) {
-            h = new SourceHoles(m, g.devSectors() * 512);
-            holes[c.device()] = h;
-        }
-        return h;
+    /** Whether the piece of {@code len} bytes at copy {@code c} is a hole on its member now. */
+    private boolean isHole(Raid10Geometry.Copy c, long len) {
+        long s = c.sector() * 512;
+        return holes[c.device()].isHole(r10.slot(c.device()), s, s + len);
     }
 
     private Member inSyncAt(Raid10Geometry.Copy c) {
@@ -239,7 +239,7 @@ final class Raid10Sync implements SyncLevel {
                     maxWrites += copyTarget(w, copies, c, src, len) != null ? 1 : 0;
                 }
                 needReads = maxWrites == 0 ? 0 : 1;
-                if (needReads > 0 && holesOf(copies[src]).isHole(copies[src].sector() * 512, len)) {
+                if (needReads > 0 && isHole(copies[src], len)) {
                     needReads = maxWrites; // zeroes to each target, at once
                     maxWrites = 0;
                     hole = true;

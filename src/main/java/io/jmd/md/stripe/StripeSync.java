@@ -4,6 +4,7 @@ import io.jmd.block.Bio;
 import io.jmd.block.Errno;
 import io.jmd.md.Member;
 import io.jmd.md.MemberState;
+import io.jmd.md.resync.MemberHoles;
 import io.jmd.md.resync.SyncAction;
 import io.jmd.md.resync.SyncLevel;
 import io.jmd.md.resync.SyncWindow;
