@@ -359,7 +359,7 @@ public final class ControlServer implements AutoCloseable {
         if (st != Errno.OK) {
             send(out, "ERR " + Errno.name(st) + " cannot start " + what + " on " + a.name() + ": "
                 + (st == Errno.EBUSY ? "a sync is running (" + e.syncActionName() + ")"
-                : st == Errno.ENOTSUP ? "online sync is not implemented for " + a.personality().levelName() + " yet"
+                : st == Errno.ENOTSUP ? a.personality().levelName() + " has no redundancy to sync"
                 : "the array is read-only"));
         } else {
             send(out, "OK " + what + " on " + a.name());

@@ -109,8 +109,8 @@ public final class MemberManager {
             throw new MdException(a.name() + " is read-only (" + Errno.name(Errno.EROFS) + ")");
         }
         if (a.personality().syncLevel() == null) {
-            throw new MdException("adding a member to a running " + a.personality().levelName()
-                + " array is not implemented for this level (it has no online recovery)");
+            throw new MdException("cannot add a member to " + a.name() + ": " + a.personality().levelName()
+                + " has no redundancy, so there is nothing to rebuild onto it (growing a linear array is not supported)");
         }
         for (Member m : a.members()) {
             if (m.path().equals(path)) {

@@ -65,8 +65,8 @@ public interface Personality {
 
     /**
      * The level's part of online resync, recovery, check and repair (md's sync_request), or null
-     * when it has none yet: then a dirty array is resynced offline at assembly, an existing
-     * write-intent bitmap is left alone, and spares are not rebuilt ("not implemented yet").
+     * for a level without redundancy (linear, raid0): nothing to sync, no bitmap kept, no member
+     * to rebuild. Every redundant level has one.
      */
     default io.jmd.md.resync.SyncLevel syncLevel() {
         return null;
@@ -85,7 +85,8 @@ public interface Personality {
      * reads only once {@link #memberInSync}. Called with the array quiesced.
      */
     default void attachMember(Member m, int slot) throws MdException {
-        throw new MdException(levelName() + ": adding a member to a running array is not implemented for this level yet");
+        throw new MdException(levelName() + " has no redundancy: a member added to it would have nothing to rebuild"
+            + " (growing a linear array by a member is not supported)");
     }
 
     /** A rebuilt member is in sync: it serves reads from now on (md thread). */

@@ -369,6 +369,24 @@ final class RedundancyTest {
     }
 
     @Test
+    void levelsWithoutRedundancyRefuseAddAndSyncActionsAndWriteNothing() throws Exception {
+        Env env = jmd.env();
+        for (RaidLevel level : List.of(RaidLevel.RAID0, RaidLevel.LINEAR)) {
+            try (Disks disks = new Disks(env)) {
+                disks.add(DISK_BYTES, "a", "b", "c");
+                ArrayModel.create(env, disks, CreateOptions.defaults(level, 2), "a", "b");
+                try (MdArray a = assemble(disks, false, "a", "b")) {
+                    MdException e = assertThrows(MdException.class, () -> MemberManager.add(a, "c", false));
+                    assertTrue(e.getMessage().contains("has no redundancy"), e.getMessage());
+                    assertEquals(Errno.ENOTSUP, a.redundancy().engine().request(io.jmd.md.resync.SyncAction.CHECK), level.mdadmName());
+                    assertEquals(Errno.ENOTSUP, a.redundancy().engine().request(io.jmd.md.resync.SyncAction.REPAIR), level.mdadmName());
+                }
+                assertEquals(0, disks.medium("c").allocatedBytes(), "the refused member was not written");
+            }
+        }
+    }
+
+    @Test
     void hotSpareReplacesAFailedMemberByItselfAndSurvivesARestart() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {

@@ -151,7 +151,7 @@ public final class SyncEngine {
             }
             SyncLevel level = host.syncLevel();
             if (level == null) {
-                throw new MdException("online " + a.syncActionName() + " is not implemented for this level yet");
+                throw new MdException(a.syncActionName() + ": this level has no redundancy to sync");
             }
             List<Member> targets = a == SyncAction.RECOVER ? host.prepareRecovery() : List.of();
             if (a == SyncAction.RECOVER && targets.isEmpty()) {
