@@ -139,8 +139,10 @@ public final class Assembler {
                 + " bitmap chunks that are dirty" + (bitmap.wasStale() ? " (the bitmap was stale: all of them)" : "")));
             array.writeSuperblocksBeforeStart();
         } else if (!options.readOnly() && array.needsResync()) {
-            array.resyncBeforeStart();
-            leftOut.add("resynced from " + fresh.resyncOffsetSectors() + " sectors (array was not shut down clean)");
+            // linear, raid0: no redundancy, so nothing can disagree (md never syncs them either)
+            array.markInSyncBeforeStart();
+            array.writeSuperblocksBeforeStart();
+            leftOut.add("not shut down clean: " + array.personality().levelName() + " has no redundancy, nothing to resync");
         } else if (!options.readOnly() && (!leftOut.isEmpty() || present < fresh.raidDisks())) {
             // Record a degraded start at once (events + 1), as md does: a member that missed this
             // run is then stale by more than the one-event margin by the time the array stops.

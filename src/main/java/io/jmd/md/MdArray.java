@@ -477,28 +477,6 @@ public final class MdArray implements BlockDevice {
     }
 
     /**
-     * Resyncs before the array serves I/O (see {@link io.jmd.md.raid1.Raid1Resync}), recording
-     * checkpoints in the superblocks so an interrupted resync resumes. Called by assembly, before
-     * the md thread starts.
-     */
-    void resyncBeforeStart() throws MdException {
-        assert mdThread == null : "md thread already running";
-        long from = resyncDoneSectors == io.jmd.md.format.Superblock1Layout.MAX_SECTOR ? Long.MAX_VALUE : resyncDoneSectors * 512;
-        writeState.tryMarkClean();
-        try {
-            personality.resyncOffline(from, doneBytes -> {
-                resyncDoneSectors = doneBytes / 512;
-                writeSuperblocks();
-            });
-        } catch (MdException | RuntimeException e) {
-            abandon();
-            throw e;
-        }
-        resyncDoneSectors = io.jmd.md.format.Superblock1Layout.MAX_SECTOR;
-        writeSuperblocks();
-    }
-
-    /**
      * Declares the array in sync without a resync, before it starts (assembly forced on a dirty
      * degraded array, as mdadm --assemble --force marks it clean).
      */

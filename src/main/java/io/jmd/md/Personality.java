@@ -46,15 +46,6 @@ public interface Personality {
     String status();
 
     /**
-     * Makes the redundancy consistent from byte {@code fromBytes} to the end before the
-     * array serves I/O (an unclean shutdown): raid1 copies the first member to the others,
-     * parity levels recompute parity. The bytes are in md's resync address space (recovery_cp):
-     * array bytes for raid1 and raid10, member bytes for raid4/5/6. {@code checkpoint} records progress (bytes) so that an
-     * interrupted resync resumes. Levels without redundancy do nothing.
-     */
-    void resyncOffline(long fromBytes, java.util.function.LongConsumer checkpoint) throws MdException;
-
-    /**
      * Whether md refuses to start the array as it is: not shut down clean and degraded, on a level
      * whose missing data is rebuilt from parity that may not match it (raid4/5/6: "cannot start
      * dirty degraded array"). Assembly then refuses unless forced.

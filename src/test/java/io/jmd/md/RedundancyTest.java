@@ -387,6 +387,43 @@ final class RedundancyTest {
     }
 
     @Test
+    void dirtyArraysWithoutRedundancyAssembleCleanWithNothingToResync() throws Exception {
+        Env env = jmd.env();
+        for (RaidLevel level : List.of(RaidLevel.RAID0, RaidLevel.LINEAR)) {
+            try (Disks disks = new Disks(env)) {
+                disks.add(DISK_BYTES, "a", "b");
+                ArrayModel.create(env, disks, CreateOptions.defaults(level, 2), "a", "b");
+                try (MdArray a = assemble(disks, false, "a", "b")) {
+                    // writes keep going while the members are copied: the copies are of a dirty array
+                    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                    Thread writer = new Thread(() -> {
+                        for (int i = 0; !stop.get(); i = (i + 1) % 64) {
+                            write(env, a, i * (long) BLOCK, BLOCK, i);
+                        }
+                    });
+                    writer.start();
+                    await("the array dirty on disk", () -> {
+                        try {
+                            return sbOf(env, disks, "a").resyncOffsetSectors() != Superblock1Layout.MAX_SECTOR;
+                        } catch (Exception e) {
+                            throw new AssertionError(e);
+                        }
+                    });
+                    snapshot(env, disks, "a", "a2");
+                    snapshot(env, disks, "b", "b2");
+                    stop.set(true);
+                    writer.join();
+                }
+                assertNotEquals(Superblock1Layout.MAX_SECTOR, sbOf(env, disks, "a2").resyncOffsetSectors(), "the copy is dirty");
+                try (MdArray again = assemble(disks, false, "a2", "b2")) {
+                    assertFalse(again.needsResync(), level.mdadmName());
+                    assertEquals(Superblock1Layout.MAX_SECTOR, sbOf(env, disks, "a2").resyncOffsetSectors(), "recorded in sync at once");
+                }
+            }
+        }
+    }
+
+    @Test
     void hotSpareReplacesAFailedMemberByItselfAndSurvivesARestart() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {

@@ -57,9 +57,4 @@ public final class Linear extends MappedPersonality {
     public String status() {
         return slotStatus();
     }
-
-    @Override
-    public void resyncOffline(long fromBytes, java.util.function.LongConsumer checkpoint) {
-        // no redundancy: nothing to make consistent
-    }
 }

@@ -73,9 +73,4 @@ public final class Raid0 extends MappedPersonality {
     public String status() {
         return chunkSectors / 2 + "k chunks";
     }
-
-    @Override
-    public void resyncOffline(long fromBytes, java.util.function.LongConsumer checkpoint) {
-        // no redundancy: nothing to make consistent
-    }
 }

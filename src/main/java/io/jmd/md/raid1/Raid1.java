@@ -304,12 +304,6 @@ public final class Raid1 implements Personality {
     }
 
     @Override
-    public void resyncOffline(long fromBytes, java.util.function.LongConsumer checkpoint) throws io.jmd.md.MdException {
-        List<Member> inSync = java.util.Arrays.stream(slots).filter(m -> m != null && m.isInSync()).toList();
-        Raid1Resync.run(env, inSync, Math.min(fromBytes, sizeBytes), sizeBytes, checkpoint);
-    }
-
-    @Override
     public boolean tryFail(Member m) {
         if (m.slot() < 0 || m.slot() >= slots.length || slots[m.slot()] != m) {
             return true; // not holding data of any slot

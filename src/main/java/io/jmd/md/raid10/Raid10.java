@@ -88,15 +88,6 @@ public final class Raid10 extends MappedPersonality {
         return s.toString();
     }
 
-    /**
-     * Never called: raid10 resyncs online ({@link Raid10Sync}), as md does, and assembly asks for
-     * an offline resync only of levels without a {@link #syncLevel}.
-     */
-    @Override
-    public void resyncOffline(long fromBytes, LongConsumer checkpoint) throws MdException {
-        throw new IllegalStateException("raid10 resyncs online while serving; no offline resync");
-    }
-
     @Override
     public io.jmd.md.resync.SyncLevel syncLevel() {
         return sync;

@@ -3,7 +3,6 @@ package io.jmd.md.stripe;
 import io.jmd.Env;
 import io.jmd.block.Bio;
 import io.jmd.block.Errno;
-import io.jmd.block.SyncIo;
 import io.jmd.mem.Buffer;
 import io.jmd.md.MdException;
 import io.jmd.md.Member;
@@ -11,15 +10,13 @@ import io.jmd.sync.Completion;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongConsumer;
 
 /**
- * Offline parity resync and check of a RAID4/5/6 array: md's resync ("repair") and "check"
- * actions on an idle, complete array, synchronously. The array's own resync, check and repair run
- * online ({@link StripeSync}); this is the independent check that tests use on what it leaves
- * ({@link StripeEngine#checkParity}), and {@link StripeEngine#resyncOffline}. Window by window,
- * it reads every member, computes P (and Q) of each row from the data, and compares them with
- * what the parity members hold; a repair writes the computed parity where it differs.
+ * Offline parity check of a RAID4/5/6 array: md's "check" action on an idle, complete array,
+ * synchronously, writing nothing. The array's own resync, check and repair run online
+ * ({@link StripeSync}); this is the independent check that tests use on what it leaves
+ * ({@link StripeEngine#checkParity}). Window by window, it reads every member, computes P (and Q)
+ * of each row from the data, and compares them with what the parity members hold.
  *
  * <p>Addresses are member bytes: md's recovery_cp counts per-device sectors for these levels.
  * Windows where every member is a hole are skipped: zero data has zero parity. The mismatch count
@@ -28,18 +25,14 @@ import java.util.function.LongConsumer;
 public final class ParityResync {
     /** Member bytes read per member per step: 1 MiB, or one chunk when chunks are larger. */
     static final long WINDOW_BYTES = 1 << 20;
-    /** Checkpoint the resync offset in the superblock every 64 MiB of members, so a restart resumes. */
-    static final long CHECKPOINT_BYTES = 64L << 20;
 
     private ParityResync() {
     }
 
     /**
-     * Checks (and with {@code repair}, fixes) parity from member byte {@code fromBytes} to the end.
-     * Returns the mismatched sectors found.
+     * Checks the parity of every row. Returns the mismatched sectors found.
      */
-    public static long run(Env env, StripeEngine engine, long fromBytes, boolean repair, LongConsumer checkpoint)
-            throws MdException {
+    public static long check(Env env, StripeEngine engine) throws MdException {
         StripeGeometry g = engine.geometry;
         long chunk = g.chunkBytes();
         long window = Math.max(chunk, WINDOW_BYTES / chunk * chunk);
@@ -50,22 +43,11 @@ public final class ParityResync {
                 bufs[i] = env.buffers().allocate(window);
             }
             long mismatches = 0;
-            long lastCheckpoint = fromBytes;
-            long from = fromBytes / chunk * chunk;
-            for (long at = from; at < g.memberBytes(); at += window) {
+            for (long at = 0; at < g.memberBytes(); at += window) {
                 long len = Math.min(window, g.memberBytes() - at);
                 if (!allHoles(engine, at, len)) {
                     readAll(env, engine, at, len, bufs);
-                    mismatches += checkWindow(env, engine, at, len, bufs, repair);
-                }
-                if (at + len - lastCheckpoint >= CHECKPOINT_BYTES && at + len < g.memberBytes()) {
-                    checkpoint.accept(at + len);
-                    lastCheckpoint = at + len;
-                }
-            }
-            if (repair) {
-                for (int m = 0; m < n; m++) {
-                    check(SyncIo.flush(env.scheduler(), engine.member(m).device()), "flush", engine.member(m), 0);
+                    mismatches += checkWindow(engine, at, len, bufs);
                 }
             }
             return mismatches;
@@ -112,8 +94,8 @@ public final class ParityResync {
         }
     }
 
-    /** Compares (and repairs) each row of the window; returns mismatched sectors. */
-    private static long checkWindow(Env env, StripeEngine engine, long at, long len, Buffer[] bufs, boolean repair)
+    /** Compares each row of the window; returns mismatched sectors. */
+    private static long checkWindow(StripeEngine engine, long at, long len, Buffer[] bufs)
             throws MdException {
         StripeGeometry g = engine.geometry;
         int n = g.raidDisks();
@@ -141,20 +123,16 @@ public final class ParityResync {
                 }
                 engine.kernels.genSyndrome(data, p.slots(), wantP, wantQ, off, chunk);
             }
-            mismatches += compare(env, engine, p.pd(), wantP, member[p.pd()], at, off, chunk, repair);
+            mismatches += compare(wantP, member[p.pd()], off, chunk);
             if (p.qd() >= 0) {
-                mismatches += compare(env, engine, p.qd(), wantQ, member[p.qd()], at, off, chunk, repair);
+                mismatches += compare(wantQ, member[p.qd()], off, chunk);
             }
         }
         return mismatches;
     }
 
-    /**
-     * Counts the pages where the parity member differs from the computed parity; with
-     * {@code repair}, writes the computed chunk over it if any did.
-     */
-    private static long compare(Env env, StripeEngine engine, int parityMember, MemorySegment want, MemorySegment have,
-                                long at, long off, long chunk, boolean repair) throws MdException {
+    /** Counts the pages where the parity member differs from the computed parity, in sectors. */
+    private static long compare(MemorySegment want, MemorySegment have, long off, long chunk) {
         long sectors = 0;
         int page = StripeGeometry.PAGE_BYTES;
         for (long p = off; p < off + chunk; p += page) {
@@ -162,17 +140,12 @@ public final class ParityResync {
                 sectors += page / 512;
             }
         }
-        if (repair && sectors > 0) {
-            Member m = engine.member(parityMember);
-            check(SyncIo.write(env.scheduler(), m.device(), m.dataOffsetBytes() + at + off, want.asSlice(off, chunk), 0),
-                "write parity", m, at + off);
-        }
         return sectors;
     }
 
     private static void check(int st, String what, Member m, long at) throws MdException {
         if (st != Errno.OK) {
-            throw new MdException("resync: " + what + " failed on " + m.path() + " at member byte " + at + ": " + Errno.name(st));
+            throw new MdException("parity check: " + what + " failed on " + m.path() + " at member byte " + at + ": " + Errno.name(st));
         }
     }
 }

@@ -562,18 +562,6 @@ public abstract class StripeEngine implements Personality {
     }
 
     /**
-     * Recomputes parity from the data, offline (see {@link ParityResync}). {@code fromBytes} and the
-     * checkpoints are member bytes: md's recovery_cp for raid4/5/6 counts per-device sectors.
-     */
-    @Override
-    public void resyncOffline(long fromBytes, LongConsumer checkpoint) throws MdException {
-        if (isDegraded()) {
-            throw new MdException("cannot resync a degraded " + layout.levelName() + " array offline");
-        }
-        ParityResync.run(env, this, Math.min(fromBytes, geometry.memberBytes()), true, checkpoint);
-    }
-
-    /**
      * md's "check" action, offline: compares every row's parity with its data and returns the
      * mismatched sectors (mismatch_cnt), writing nothing. Only on an idle, complete array.
      */
@@ -581,7 +569,7 @@ public abstract class StripeEngine implements Personality {
         if (isDegraded()) {
             throw new MdException("cannot check the parity of a degraded " + layout.levelName() + " array");
         }
-        return ParityResync.run(env, this, 0, false, at -> { });
+        return ParityResync.check(env, this);
     }
 
     /** Whether md refuses to start this array: dirty (not shut down clean) and degraded. */
