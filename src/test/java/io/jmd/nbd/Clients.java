@@ -65,7 +65,7 @@ final class Clients {
         String project = System.getProperty("jmd.project.dir", ".");
         String cp = Path.of(project, "target", "classes") + File.pathSeparator + Path.of(project, "target", "test-classes");
         List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-ea", "--enable-native-access=ALL-UNNAMED", "-cp", cp, ServeMain.class.getName()));
+            "-ea", io.jmd.testutil.JmdProcess.jvmArgs(), "-cp", cp, ServeMain.class.getName()));
         c.addAll(List.of(args));
         return c;
     }

@@ -53,7 +53,7 @@ class ServeCommandInteropTest {
             throw new AssertionError(e);
         }
         List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--enable-native-access=ALL-UNNAMED", "-cp", Path.of(project, "target", "classes") + File.pathSeparator + picocli,
+            io.jmd.testutil.JmdProcess.jvmArgs(), "-cp", Path.of(project, "target", "classes") + File.pathSeparator + picocli,
             "io.jmd.cli.Main", "serve"));
         c.addAll(List.of(args));
         return c;

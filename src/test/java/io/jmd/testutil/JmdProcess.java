@@ -19,11 +19,19 @@ public final class JmdProcess {
     private JmdProcess() {
     }
 
+    /**
+     * The launcher's JVM options as an argument file ({@code @scripts/jvm.args}): child processes
+     * run with the flags a user's {@code ./jmd} has (vector kernels, native access, JIT settings).
+     */
+    public static String jvmArgs() {
+        return "@" + Path.of(System.getProperty("jmd.project.dir", "."), "scripts", "jvm.args").toAbsolutePath();
+    }
+
     /** The command line that starts jmd: java, flags, class path, main class. */
     public static List<String> command(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add(jvmArgs());
         cmd.add("-ea");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

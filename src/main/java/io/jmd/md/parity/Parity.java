@@ -29,12 +29,33 @@ public final class Parity {
             Class<?> c = Class.forName("io.jmd.md.parity.VectorKernels");
             int bytes = (int) c.getMethod("vectorBytes").invoke(null);
             if (bytes >= 16) {
+                warnOfProfiledLoopPredicates();
                 return (ParityKernels) c.getField("INSTANCE").get(null);
             }
         } catch (ReflectiveOperationException | LinkageError e) {
             // no vector module: fall through to the scalar kernels
         }
         return ScalarKernels.INSTANCE;
+    }
+
+    /**
+     * The vector kernels want the JVM run with {@code -XX:-UseProfiledLoopPredicate}, as
+     * scripts/jvm.args has it: with it on, HotSpot 25 was seen recompiling the XOR kernel every few
+     * hundred milliseconds for the first ~40 s of raid5 load. An embedding application that did
+     * not set it is told once.
+     */
+    private static void warnOfProfiledLoopPredicates() {
+        try {
+            var hotspot = java.lang.management.ManagementFactory.getPlatformMXBean(
+                com.sun.management.HotSpotDiagnosticMXBean.class);
+            if (hotspot != null && "true".equals(hotspot.getVMOption("UseProfiledLoopPredicate").getValue())) {
+                System.getLogger(Parity.class.getName()).log(System.Logger.Level.WARNING,
+                    "parity kernels: run the JVM with -XX:-UseProfiledLoopPredicate (see scripts/jvm.args): without it"
+                        + " C2 recompiles the XOR kernel again and again for the first ~40 s under load");
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // not HotSpot, or no such flag: nothing to say
+        }
     }
 
     /** The kernels every parity level uses. */
