@@ -102,6 +102,8 @@ public final class FileBlockDevice implements BlockDevice {
     /** Cleared on the first EOPNOTSUPP from ZERO_RANGE/BLKZEROOUT; WRITE_ZEROES writes zeroes then. */
     private volatile boolean zeroRangeWorks = true;
     private final AtomicLong unalignedBios = new AtomicLong();
+    /** pwritev calls that wrote two or more bios at once. */
+    private final AtomicLong gatheredWrites = new AtomicLong();
     /**
      * Above this average service time the I/O goes to the workers even for client threads: 50 µs
      * is about what two thread hand-offs cost on this class of machine, so slower I/O gains more
@@ -204,6 +206,11 @@ public final class FileBlockDevice implements BlockDevice {
         return inFlight.callbackFailures();
     }
 
+    /** How many times adjacent writes of a batch went down as one gathering write. */
+    long gatheredWrites() {
+        return gatheredWrites.get();
+    }
+
     public Throwable firstCallbackFailure() {
         return inFlight.firstCallbackFailure();
     }
@@ -239,16 +246,10 @@ public final class FileBlockDevice implements BlockDevice {
             }
             Bio[] run = bios.subList(i, j).toArray(new Bio[0]);
             if (runsInline()) {
-                for (Bio b : run) {
-                    run(b);
-                }
+                runAll(run);
             } else {
                 try {
-                    env.ioWorkers().execute(() -> {
-                        for (Bio b : run) {
-                            run(b);
-                        }
-                    });
+                    env.ioWorkers().execute(() -> runAll(run));
                 } catch (RuntimeException e) {
                     for (int k = 0; k < run.length; k++) {
                         inFlight.releaseUnstarted();
@@ -302,6 +303,95 @@ public final class FileBlockDevice implements BlockDevice {
         } catch (RuntimeException e) {
             inFlight.releaseUnstarted();
             throw e;
+        }
+    }
+
+    /**
+     * Runs a batch in order. Adjacent plain writes that continue each other on a page-cache file
+     * (a member's share of consecutive stripes) go down as one gathering write: one system call
+     * and one page-cache walk instead of one per bio. Not on an O_DIRECT member, whose other fd
+     * would bypass O_DIRECT; not for FUA writes, which keep their own flush.
+     */
+    private void runAll(Bio[] run) {
+        int i = 0;
+        while (i < run.length) {
+            int j = i + 1;
+            while (j < run.length && j - i < Posix.IOV_MAX && gathers(run[j - 1], run[j])) {
+                j++;
+            }
+            if (j - i == 1) {
+                run(run[i]);
+            } else {
+                runGathered(run, i, j);
+            }
+            i = j;
+        }
+    }
+
+    /** Whether {@code next} may join {@code prev}'s gathering write. */
+    private boolean gathers(Bio prev, Bio next) {
+        return !opened.direct() && !readOnly
+            && prev.op == Bio.Op.WRITE && next.op == Bio.Op.WRITE && !prev.fua() && !next.fua()
+            && prev.data.isNative() && next.data.isNative()
+            && prev.offsetBytes + prev.lengthBytes == next.offsetBytes;
+    }
+
+    /**
+     * Writes {@code run[from, to)} with one pwritev and ends them OK. A short write (ENOSPC near the
+     * end of a file system) finishes bio by bio from where it stopped; an error retries each bio on
+     * its own, so each ends with its own status. Rewriting bytes already written is harmless: md
+     * never has two writes in flight on one member range.
+     */
+    private void runGathered(Bio[] run, int from, int to) {
+        long start = env.clock().nanoTime();
+        MemorySegment[] parts = new MemorySegment[to - from];
+        long total = 0;
+        for (int k = from; k < to; k++) {
+            parts[k - from] = run[k].data;
+            total += run[k].lengthBytes;
+        }
+        gatheredWrites.incrementAndGet();
+        long written;
+        try {
+            written = Posix.pwritev(opened.fd(), parts, 0, parts.length, run[from].offsetBytes);
+        } catch (IOException e) {
+            for (int k = from; k < to; k++) {
+                run(run[k]);
+            }
+            return;
+        }
+        long took = env.clock().nanoTime() - start;
+        serviceNanosAverage += (took / (to - from) - serviceNanosAverage) >> 3;
+        if (written == total) {
+            for (int k = from; k < to; k++) {
+                inFlight.end(run[k], Errno.OK);
+            }
+            return;
+        }
+        long done = written;
+        for (int k = from; k < to; k++) {
+            Bio b = run[k];
+            if (done >= b.lengthBytes) {
+                done -= b.lengthBytes;
+                inFlight.end(b, Errno.OK);
+                continue;
+            }
+            finishShort(b, done);
+            done = 0;
+        }
+    }
+
+    /** Finishes a gathered bio whose first {@code doneBytes} are on the file. */
+    private void finishShort(Bio bio, long doneBytes) {
+        int status = Errno.EIO;
+        try {
+            writeFully(bio.offsetBytes + doneBytes, bio.data.asSlice(doneBytes));
+            status = Errno.OK;
+        } catch (IOException e) {
+            ioErrors.incrementAndGet();
+            status = errnoOf(e);
+        } finally {
+            inFlight.end(bio, status);
         }
     }
 

@@ -67,6 +67,10 @@ final class Posix {
         FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle IOCTL = downcall("ioctl",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle PWRITEV = downcall("pwritev",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+    /** struct iovec (uapi/linux/uio.h): iov_base at 0 (8 bytes), iov_len at 8 (8 bytes). */
+    static final long IOVEC_BYTES = 16;
 
     private Posix() {
     }
@@ -196,6 +200,43 @@ final class Posix {
                 state -> (int) IOCTL.invokeExact(state, fd, request, range));
         }
     }
+
+    /**
+     * A gathering write: the iovecs are {@code parts}' native addresses and sizes, in order, at
+     * {@code offsetBytes}. Returns the bytes written, which may be short (a regular file meeting
+     * ENOSPC or its size limit): the caller finishes the rest. Retries EINTR.
+     */
+    static long pwritev(int fd, MemorySegment[] parts, int from, int to, long offsetBytes) throws PosixException {
+        int count = to - from;
+        assert count > 0 && count <= IOV_MAX : "iovec count " + count;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment iov = arena.allocate(IOVEC_BYTES * count, 8);
+            for (int i = 0; i < count; i++) {
+                MemorySegment part = parts[from + i];
+                assert part.isNative() : "pwritev of a heap segment";
+                iov.set(JAVA_LONG, i * IOVEC_BYTES, part.address()); // iov_base
+                iov.set(JAVA_LONG, i * IOVEC_BYTES + 8, part.byteSize()); // iov_len
+            }
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            while (true) {
+                long n = (long) PWRITEV.invokeExact(state, fd, iov, count, offsetBytes);
+                if (n >= 0) {
+                    return n;
+                }
+                int e = errno(state);
+                if (e != EINTR) {
+                    throw new PosixException("pwritev", "fd " + fd + ", " + count + " parts at " + offsetBytes, e);
+                }
+            }
+        } catch (PosixException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("downcall pwritev", t);
+        }
+    }
+
+    /** Linux's UIO_MAXIOV: the most iovecs one call takes. */
+    static final int IOV_MAX = 1024;
 
     @FunctionalInterface
     private interface Syscall {

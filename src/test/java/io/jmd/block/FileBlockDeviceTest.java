@@ -87,6 +87,56 @@ class FileBlockDeviceTest {
         }
     }
 
+    /**
+     * Adjacent plain writes of a batch go down as one gathering write each run; a gap, a FUA write,
+     * a heap buffer or a read ends a run. Every bio ends OK with its bytes in place.
+     */
+    @Test
+    void adjacentWritesOfABatchAreGathered() throws Exception {
+        Env env = jmd.env();
+        int page = 8192;
+        try (FileBlockDevice dev = create("gather", MIB, false);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            // offsets in pages; 'f' = FUA, 'h' = heap buffer, 'r' = read
+            String[] plan = {"0", "1", "2", "3", "10", "11f", "12", "13", "14h", "15", "16r", "17", "18"};
+            java.util.List<Bio> bios = new java.util.ArrayList<>();
+            java.util.Map<Integer, byte[]> written = new java.util.HashMap<>();
+            java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(plan.length);
+            java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+            BioCallback done = bio -> {
+                if (bio.status() != Errno.OK) {
+                    failed.incrementAndGet();
+                }
+                ended.countDown();
+            };
+            for (String step : plan) {
+                int at = Integer.parseInt(step.replaceAll("[a-z]", ""));
+                if (step.endsWith("r")) {
+                    bios.add(Bio.read(at * (long) page, arena.allocate(page, 4096), null, done));
+                    continue;
+                }
+                byte[] bytes = new byte[page];
+                new java.util.SplittableRandom(at).nextBytes(bytes);
+                written.put(at, bytes);
+                MemorySegment data = step.endsWith("h") ? MemorySegment.ofArray(bytes)
+                    : arena.allocate(page, 4096).copyFrom(MemorySegment.ofArray(bytes));
+                bios.add(Bio.write(at * (long) page, data, step.endsWith("f") ? Bio.FUA : 0, null, done));
+            }
+            dev.submitBatch(bios);
+            assertTrue(ended.await(30, java.util.concurrent.TimeUnit.SECONDS), "batch did not end");
+            assertEquals(0, failed.get());
+            // runs: 0-3 gathered; 10 alone (11 is FUA); 11 alone; 12-13 gathered (14 is heap);
+            // 14 alone; 15 alone (16 is a read); 17-18 gathered
+            assertEquals(3, dev.gatheredWrites());
+            for (var e : written.entrySet()) {
+                byte[] back = new byte[page];
+                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), dev, e.getKey() * (long) page, MemorySegment.ofArray(back)));
+                org.junit.jupiter.api.Assertions.assertArrayEquals(e.getValue(), back, "page " + e.getKey());
+            }
+            assertEquals(0, dev.inFlight());
+        }
+    }
+
     /** Writes and reads a few shapes of bio, flushes, reopens and reads again. */
     private void roundTrip(Path file, boolean direct, long sizeBytes) throws IOException {
         Env env = jmd.env();
