@@ -60,6 +60,30 @@ public interface BlockDevice extends AutoCloseable {
         out.extent(offsetBytes, lengthBytes, false, false);
     }
 
+    /**
+     * What every device asserts of a bio handed to it (its submitter validated the bio against
+     * the device: an NBD request past the end is the server's EINVAL, not an assertion). Returns
+     * true, for use in an assert statement; throws an AssertionError naming the device.
+     */
+    static boolean submittable(BlockDevice device, Bio bio, boolean closed) {
+        String name = device.name();
+        long size = device.sizeBytes();
+        int block = device.logicalBlockBytes();
+        if (closed) {
+            throw new AssertionError(name + ": submit after close");
+        }
+        if (bio.ended()) {
+            throw new AssertionError(name + ": submit of an ended bio " + bio);
+        }
+        if (bio.offsetBytes % block != 0 || bio.lengthBytes % block != 0) {
+            throw new AssertionError(name + ": not aligned to " + block + " bytes: " + bio);
+        }
+        if (bio.op != Bio.Op.FLUSH && bio.lengthBytes > size - bio.offsetBytes) {
+            throw new AssertionError(name + ": " + bio + " past the end " + size);
+        }
+        return true;
+    }
+
     /** Releases the device. Outstanding bios must have ended. */
     @Override
     void close();

@@ -148,23 +148,16 @@ public final class FaultInjectingDevice implements BlockDevice {
         next.blockStatus(offsetBytes, lengthBytes, out);
     }
 
-    private void assertValid(Bio bio) {
-        assert !closed : name + ": submit after close";
-        assert !bio.ended() : name + ": submit of an ended bio " + bio;
-        assert bio.op == Bio.Op.FLUSH || bio.lengthBytes <= sizeBytes() - bio.offsetBytes
-            : name + ": " + bio + " past the end " + sizeBytes();
-    }
-
     @Override
     public void submit(Bio bio) {
-        assertValid(bio);
+        assert BlockDevice.submittable(this, bio, closed);
         inFlight.acquire();
         start(bio, true);
     }
 
     @Override
     public boolean trySubmit(Bio bio) {
-        assertValid(bio);
+        assert BlockDevice.submittable(this, bio, closed);
         if (!inFlight.tryAcquire()) {
             return false;
         }

@@ -217,7 +217,7 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public void submit(Bio bio) {
-        assertValid(bio);
+        assert BlockDevice.submittable(this, bio, closed);
         inFlight.acquire();
         if (runsInline()) {
             run(bio);
@@ -237,11 +237,11 @@ public final class FileBlockDevice implements BlockDevice {
         int i = 0;
         int n = bios.size();
         while (i < n) {
-            assertValid(bios.get(i));
+            assert BlockDevice.submittable(this, bios.get(i), closed);
             inFlight.acquire();
             int j = i + 1;
             while (j < n && j - i < BATCH_MAX && inFlight.tryAcquire()) {
-                assertValid(bios.get(j));
+                assert BlockDevice.submittable(this, bios.get(j), closed);
                 j++;
             }
             Bio[] run = bios.subList(i, j).toArray(new Bio[0]);
@@ -279,22 +279,12 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public boolean trySubmit(Bio bio) {
-        assertValid(bio);
+        assert BlockDevice.submittable(this, bio, closed);
         if (!inFlight.tryAcquire()) {
             return false;
         }
         dispatch(bio);
         return true;
-    }
-
-    /** The submitter validated the bio against this device (an NBD request past the end is its EINVAL). */
-    private void assertValid(Bio bio) {
-        assert !closed : name + ": submit after close";
-        assert !bio.ended() : name + ": submit of an ended bio " + bio;
-        assert bio.offsetBytes % logicalBlockBytes() == 0 : name + ": unaligned offset " + bio;
-        assert bio.lengthBytes % logicalBlockBytes() == 0 : name + ": unaligned length " + bio;
-        assert bio.op == Bio.Op.FLUSH || bio.lengthBytes <= sizeBytes() - bio.offsetBytes
-            : name + ": " + bio + " past the end " + sizeBytes();
     }
 
     private void dispatch(Bio bio) {

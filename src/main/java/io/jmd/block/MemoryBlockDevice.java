@@ -108,28 +108,19 @@ public final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public void submit(Bio bio) {
-        assertValid(bio);
+        assert BlockDevice.submittable(this, bio, closed);
         inFlight.acquire();
         dispatch(bio);
     }
 
     @Override
     public boolean trySubmit(Bio bio) {
-        assertValid(bio);
+        assert BlockDevice.submittable(this, bio, closed);
         if (!inFlight.tryAcquire()) {
             return false;
         }
         dispatch(bio);
         return true;
-    }
-
-    private void assertValid(Bio bio) {
-        assert !closed : name() + ": submit after close";
-        assert !bio.ended() : name() + ": submit of an ended bio " + bio;
-        assert bio.offsetBytes % logicalBlockBytes() == 0 : name() + ": unaligned offset " + bio;
-        assert bio.lengthBytes % logicalBlockBytes() == 0 : name() + ": unaligned length " + bio;
-        assert bio.op == Bio.Op.FLUSH || bio.lengthBytes <= sizeBytes() - bio.offsetBytes
-            : name() + ": " + bio + " past the end " + sizeBytes();
     }
 
     private void dispatch(Bio bio) {

@@ -256,14 +256,14 @@ public final class NbdBlockDevice implements BlockDevice {
 
     @Override
     public void submit(Bio bio) {
-        assertValid(bio);
+        assert BlockDevice.submittable(this, bio, closed);
         inFlight.acquire();
         enqueue(bio);
     }
 
     @Override
     public boolean trySubmit(Bio bio) {
-        assertValid(bio);
+        assert BlockDevice.submittable(this, bio, closed);
         if (!inFlight.tryAcquire()) {
             return false;
         }
@@ -274,15 +274,6 @@ public final class NbdBlockDevice implements BlockDevice {
     private void enqueue(Bio bio) {
         queue.add(new BioWork(bio, RequestSender.needsFlushAfter(bio, info)));
         sender.wakeup();
-    }
-
-    private void assertValid(Bio bio) {
-        assert !closed : name + ": submit after close";
-        assert !bio.ended() : name + ": submit of an ended bio " + bio;
-        assert bio.offsetBytes % logicalBlockBytes() == 0 : name + ": unaligned offset " + bio;
-        assert bio.lengthBytes % logicalBlockBytes() == 0 : name + ": unaligned length " + bio;
-        assert bio.op == Bio.Op.FLUSH || bio.lengthBytes <= sizeBytes - bio.offsetBytes
-            : name + ": " + bio + " past the end " + sizeBytes;
     }
 
     /** The receiver's handler: the reply loop once, then (after a failure) ending what is left. */
