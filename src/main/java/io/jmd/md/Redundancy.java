@@ -340,11 +340,13 @@ public final class Redundancy implements BitmapHost, SyncHost {
                         continue;
                     }
                     if (completed) {
-                        t.setRecoveryOffsetBytes(0);
                         t.setReAdded(false);
                         savedSlots.remove(t);
                         t.transition(MemberState.RECOVERING, MemberState.IN_SYNC);
                         array.personality().memberInSync(t);
+                        // only now: until the personality counts it in sync, raid4/5/6 read it
+                        // below its checkpoint (StripeEngine.failedMembers(key))
+                        t.setRecoveryOffsetBytes(0);
                         events.post("SpareActive", t.path(), null);
                     } else {
                         t.setRecoveryOffsetBytes(Math.max(t.recoveryOffsetBytes(), level.recoveredMemberBytes(t, doneBytes)));

@@ -442,7 +442,25 @@ final class Raid10Sync implements SyncLevel {
         return true;
     }
 
-    // ---- recovery_offset: member sectors (md) <-> array bytes (this sync) ----
+    // ---- recovery_offset and progress: member sectors (md) <-> array bytes (this sync) ----
+
+    /**
+     * md counts a raid10 recovery in member sectors: md_do_sync's max_sectors is dev_sectors and
+     * raid10_sync_request walks the recovering members' own sectors; a resync, check or repair
+     * walks the array (max_sectors = resync_max_sectors = raid10_size), as this sync does for
+     * every action. So a recovery's position and speed are scaled from array bytes to member
+     * bytes, dev_sectors over the array's sectors: each array byte done has its copies written,
+     * and the whole array done is the whole member (md's 'recovery = x% (done/total)' with total
+     * dev_sectors / 2 blocks).
+     */
+    @Override
+    public long progressBytes(SyncAction action, long syncBytes) {
+        if (action != SyncAction.RECOVER || syncBytes <= 0) {
+            return syncBytes;
+        }
+        return java.math.BigInteger.valueOf(syncBytes).multiply(java.math.BigInteger.valueOf(g.devSectors()))
+            .divide(java.math.BigInteger.valueOf(g.arraySectors())).longValueExact();
+    }
 
     @Override
     public long recoveredMemberBytes(Member m, long doneBytes) {

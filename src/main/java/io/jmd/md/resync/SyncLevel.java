@@ -52,6 +52,17 @@ public interface SyncLevel {
         return recoveryOffsetBytes;
     }
 
+    /**
+     * Bytes of the resync address space (a position or a speed) of {@code action} in the units md
+     * reports that action's progress in (/proc/mdstat, sync_completed, sync_speed): md counts in
+     * the space its own md_do_sync walks, resync_max_sectors for a resync, check or repair and
+     * dev_sectors (member sectors) for a recovery. Raid1, raid4/5/6: the same number (jmd walks
+     * what md walks). A level whose walk differs (raid10's recovery) scales it.
+     */
+    default long progressBytes(SyncAction action, long syncBytes) {
+        return syncBytes;
+    }
+
     /** Whether every slot would hold current data with the recovery targets in sync. */
     boolean fullAfterSync(SyncWindow.Targets targets);
 }

@@ -175,8 +175,10 @@ final class SyncRun implements Runnable {
         }
     }
 
+    /** The progress in md's units for the action ({@link SyncLevel#progressBytes}). */
     SyncStatus status() {
-        return new SyncStatus(action, doneBytes, toBytes, speedBytesPerSec, mismatchSectors, skippedChunks, syncedChunks);
+        return new SyncStatus(action, level.progressBytes(action, doneBytes), level.progressBytes(action, toBytes),
+            level.progressBytes(action, speedBytesPerSec), mismatchSectors, skippedChunks, syncedChunks);
     }
 
     long doneBytes() {

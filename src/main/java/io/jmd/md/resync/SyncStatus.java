@@ -1,11 +1,13 @@
 package io.jmd.md.resync;
 
 /**
- * A running sync as /proc/mdstat and mdadm --detail show it (a snapshot; any thread).
+ * A running sync as /proc/mdstat and mdadm --detail show it (a snapshot; any thread). Positions
+ * and speed are in the units md reports the action in ({@link SyncLevel#progressBytes}: the resync
+ * address space, except raid10's recovery, counted in member bytes as md does).
  *
  * @param action       what runs
- * @param doneBytes    resync address space below which the sync is done (curr_resync_completed)
- * @param totalBytes   the end of the range it covers
+ * @param doneBytes    where the sync is done below (curr_resync_completed)
+ * @param totalBytes   the end of the range it covers (md's max_sectors)
  * @param speedBytesPerSec recent speed (0 at first)
  * @param mismatchSectors  sectors found different so far (check, repair)
  * @param skippedChunks    bitmap chunks skipped as clean; syncedChunks: chunks visited

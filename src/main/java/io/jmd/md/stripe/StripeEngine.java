@@ -31,7 +31,9 @@ import java.util.function.LongConsumer;
  *   <li>Reads of a working data member go straight to it (md's chunk-aligned read), one member I/O
  *       per stripe unit, bypassing the cache; a failed one is served again through the stripe,
  *       which rebuilds the data from the other members. Reads of a missing member go through the
- *       stripe from the start (degraded read).</li>
+ *       stripe from the start (degraded read). A member being rebuilt works for the stripes below
+ *       its recovery checkpoint ({@link #failedMembers(long)}): reads, read-modify-write and
+ *       reconstruct-write use it there as any member in sync; it gets every write.</li>
  *   <li>Writes and write-zeroes go through the stripe: the writes queued on a stripe are served
  *       as one batch (md drains a stripe's towrite lists together); full-stripe batches compute
  *       parity from the new data alone; others read what read-modify-write or reconstruct-write
@@ -197,9 +199,45 @@ public abstract class StripeEngine implements Personality {
         return cache.active();
     }
 
-    /** Members missing or failed, one bit per slot. */
+    /** Members missing, failed or being rebuilt, one bit per slot. */
     final long failedMembers() {
         return ~workingSlots.get() & ((1L << slots.length) - 1);
+    }
+
+    /**
+     * The members that cannot serve stripe {@code key}: as {@link #failedMembers()}, except that a
+     * member being rebuilt serves the stripes that lie wholly below its recovery checkpoint (md's
+     * analyse_stripe: not In_sync but recovery_offset &gt;= the stripe's end counts as in sync).
+     * The checkpoint ({@link Member#recoveryOffsetBytes}) only moves to where every sync window
+     * below has written the member (SyncRun's doneBytes, as md moves rdev->recovery_offset to
+     * curr_resync_completed), and normal writes reach the member all along, so it holds current
+     * data there. A checkpoint only grows while the member recovers; a member that fails drops out.
+     */
+    final long failedMembers(long key) {
+        long failed = failedMembers();
+        if (failed == 0) {
+            return 0;
+        }
+        long end = geometry.memberOffset(key) + geometry.unitBytes();
+        for (long rest = failed; rest != 0; rest &= rest - 1) {
+            int s = Long.numberOfTrailingZeros(rest);
+            if (rebuiltUpTo(slots[s], end)) {
+                failed &= ~(1L << s);
+            }
+        }
+        return failed;
+    }
+
+    /**
+     * Whether {@code m} holds a slot's current data below member byte {@code end}: being rebuilt
+     * and past it (or just made in sync, its checkpoint not yet cleared: see Redundancy.syncEnded).
+     */
+    static boolean rebuiltUpTo(Member m, long end) {
+        if (m == null) {
+            return false;
+        }
+        MemberState s = m.state();
+        return (s == MemberState.RECOVERING || s == MemberState.IN_SYNC) && m.recoveryOffsetBytes() >= end;
     }
 
     // ---- submission (submitter threads: may wait for items and stripes) ----
@@ -236,7 +274,7 @@ public abstract class StripeEngine implements Personality {
             op.toArray = to;
             r.remaining.incrementAndGet();
             int member = layout.pattern(geometry.rowOf(key)).dataMember()[k];
-            if ((failedMembers() & (1L << member)) == 0) {
+            if ((failedMembers(key) & (1L << member)) == 0) {
                 op.kind = StripeOp.Kind.DIRECT_READ;
                 op.member = member;
                 ops.handOff(op);

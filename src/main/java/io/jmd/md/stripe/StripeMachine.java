@@ -134,7 +134,7 @@ final class StripeMachine {
         long from = op.fromArray - cell;
         long to = op.toArray - cell;
         int pages = StripeGeometry.pageMask(from, to);
-        long failed = engine.failedMembers() | op.badMembers;
+        long failed = engine.failedMembers(sh.key) | op.badMembers;
         if ((sh.uptodate[dm] & pages) != pages) {
             clear(need);
             if ((failed & (1L << dm)) == 0) {
@@ -164,7 +164,7 @@ final class StripeMachine {
      * sector, then read again from it. Returns true if the fix started (the op ends after it).
      */
     private boolean startReadFix(StripeHead sh, StripeOp op, int dm, int pages) {
-        if ((op.badMembers & (1L << dm)) == 0 || (engine.failedMembers() & (1L << dm)) != 0 || engine.array().isReadOnly()) {
+        if ((op.badMembers & (1L << dm)) == 0 || (engine.failedMembers(sh.key) & (1L << dm)) != 0 || engine.array().isReadOnly()) {
             return false;
         }
         clear(need);
@@ -233,7 +233,7 @@ final class StripeMachine {
         }
         RowPattern p = sh.pattern;
         int cols = ranges(sh, n);
-        long failed = engine.failedMembers() | badMembers;
+        long failed = engine.failedMembers(sh.key) | badMembers;
         if (Long.bitCount(failed) > maxDegraded) {
             delays.issued(sh);
             failBatch(sh, n, Errno.EIO);

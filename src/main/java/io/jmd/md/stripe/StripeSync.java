@@ -18,7 +18,8 @@ import java.lang.foreign.MemorySegment;
  * window is the same member range on every member (whole or partial rows of chunks).
  *
  * <pre>
- *   stage 0  read the window from every in-sync member (md: every block of the stripe); a window
+ *   stage 0  read the window from every member in sync there (in sync, or rebuilt past the window;
+ *            md: every block of the stripe that analyse_stripe counts in sync); a window
  *            that is a hole on all of them is not read: zeroes are consistent, and a recovery
  *            writes zeroes to its targets (MemberHoles)
  *   stage 1  per row piece: lost = members not read (missing, rebuilding, or the read failed);
@@ -48,7 +49,9 @@ import java.lang.foreign.MemorySegment;
  * get the same content the cache would compute, and only parity that differed from its data is
  * rewritten; a stripe cached with the old parity then forgets its pages ({@link StripeCache#forget}).
  * Members being rebuilt get normal writes (the stripe machine writes every member that is not
- * faulty) and serve reads only once in sync, as raid1; md reads them below recovery_offset too.
+ * faulty) and, as md's analyse_stripe has it, serve reads below their recovery checkpoint: normal
+ * reads and writes' reads ({@link StripeEngine#failedMembers(long)}) and a sync's window reads
+ * (stage 0 reads them where the window lies wholly below it).
  */
 final class StripeSync implements SyncLevel {
     private final StripeEngine engine;
@@ -155,8 +158,8 @@ final class StripeSync implements SyncLevel {
         long readable = 0;
         for (int s = 0; s < members; s++) {
             Member m = engine.member(s);
-            if (m != null && m.isInSync()) {
-                readable |= 1L << s;
+            if (m != null && (m.isInSync() || StripeEngine.rebuiltUpTo(m, windowEnd(w)))) {
+                readable |= 1L << s; // a member rebuilt past the window holds its data (not a target here: targetsOf)
             }
         }
         int unreadable = members - Long.bitCount(readable);
