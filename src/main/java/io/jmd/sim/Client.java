@@ -74,8 +74,8 @@ final class Client {
                         continue;
                     }
                     if (bad != null) {
-                        run.sim().fail("safety: read of sectors " + first + "+" + count + ": " + bad + "\n"
-                            + run.config().replayCommand());
+                        run.sim().fail("safety: read of sectors " + first + "+" + count + ": " + bad + "\n  "
+                            + run.describe(first + i) + "\n" + run.config().replayCommand());
                         return;
                     }
                 }

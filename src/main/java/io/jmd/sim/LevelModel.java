@@ -138,6 +138,20 @@ abstract class LevelModel {
      */
     abstract String disagreement(Health h);
 
+    /** Where {@code sector} lives and what each place holds now, decoded (diagnostics of a failure). */
+    abstract String describe(int sector, Health h);
+
+    static String place(Health h, int slot, long memberSector, int sector) {
+        SimDisk d = h.disk[slot];
+        if (d == null) {
+            return "slot " + slot + ": no member";
+        }
+        byte[] content = d.sectorContent(h.dataStartSector + memberSector);
+        return "slot " + slot + " " + d.name() + " member sector " + memberSector + (h.working[slot] ? "" : " (not working)")
+            + (h.latent(slot, memberSector, 1) ? " (latent)" : "") + ": "
+            + Oracle.name(Oracle.decode(MemorySegment.ofArray(content), 0, sector));
+    }
+
     /** Member sector of array sector {@code sector}'s data (parity levels: the row's page holds it). */
     abstract long memberSectorOf(int sector);
 
@@ -241,6 +255,15 @@ abstract class LevelModel {
             return copyAt[sector][0];
         }
 
+        @Override
+        String describe(int sector, Health h) {
+            StringBuilder sb = new StringBuilder("array sector " + sector + " copies:");
+            for (int i = 0; i < copySlot[sector].length; i++) {
+                sb.append("\n    ").append(place(h, copySlot[sector][i], copyAt[sector][i], sector));
+            }
+            return sb.toString();
+        }
+
         private static long decode(byte[] content, int sector) {
             return Oracle.decode(MemorySegment.ofArray(content), 0, sector);
         }
@@ -326,6 +349,14 @@ abstract class LevelModel {
         @Override
         long memberSectorOf(int sector) {
             return layout.place(sector, chunkSectors).memberSector();
+        }
+
+        @Override
+        String describe(int sector, Health h) {
+            ParityLayout.Place p = layout.place(sector, chunkSectors);
+            return "array sector " + sector + " data: " + place(h, p.dataMember(), p.memberSector(), sector) + "; its page has "
+                + badInPage(p.memberSector() / PAGE_SECTORS, h, -1) + " members missing or unreadable, P on slot " + p.pd()
+                + (p.qd() >= 0 ? ", Q on slot " + p.qd() : "");
         }
 
         /** Array sectors whose data {@code slot} holds in member page {@code page}. */

@@ -668,6 +668,11 @@ public final class SimRun {
         return false;
     }
 
+    /** Where array sector {@code sector} lives and what it holds there now (a failure's diagnostics). */
+    String describe(int sector) {
+        return model == null ? "" : model.describe(sector, health());
+    }
+
     /** Whether a misdirected write touched array sector {@code sector} on some member. */
     boolean misdirectExplains(int sector) {
         long off = dataOffsetBytes + (long) sector * 512;
