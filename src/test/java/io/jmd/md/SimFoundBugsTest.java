@@ -276,4 +276,43 @@ final class SimFoundBugsTest {
             }
         }
     }
+
+    // ---------------------------------------------------------------------------------------------
+    // Found by the simulator driving raid5, raid6 and raid10 (jmd sim --level ...).
+
+    private static io.jmd.md.format.CreateOptions raid10Near2(int disks) {
+        return io.jmd.md.format.CreateOptions.defaults(io.jmd.md.format.RaidLevel.RAID10, disks).withChunkKib(64);
+    }
+
+    /**
+     * Found by {@code jmd sim --seed 32 --ops 1500 --level raid10} (raid5 and raid6 seeds too): a
+     * member whose flush failed (it died under the flush) failed the array's flush with EIO, though
+     * the array could lose it. Now a failed flush fails the member as a failed write does, and the
+     * flush ends once that is recorded (raid1 always did so).
+     */
+    @Test
+    void aMemberFailingAFlushIsFailedAndTheFlushSucceeds() throws Exception {
+        for (io.jmd.md.format.CreateOptions options : java.util.List.of(raid10Near2(2),
+                io.jmd.md.format.CreateOptions.defaults(io.jmd.md.format.RaidLevel.RAID5, 2).withChunkKib(64))) {
+            Env env = jmd.env();
+            try (Disks disks = new Disks(env)) {
+                disks.add(DISK_BYTES, "a", "b");
+                disks.create(options, "a", "b");
+                try (MdArray array = disks.assemble(false, "a", "b")) {
+                    Buffer buf = env.buffers().allocate(4096);
+                    assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), 0));
+                    buf.release();
+                    disks.faults("b").addRule(FaultRule.error(0, 512, Bio.Op.FLUSH));
+                    assertEquals(Errno.OK, SyncIo.flush(env.scheduler(), array), options.level() + ": the array's flush");
+                    Member b = array.members().stream().filter(m -> m.path().equals("b")).findFirst().orElseThrow();
+                    assertEquals(MemberState.FAULTY, b.state(), options.level() + ": the member whose flush failed");
+                    disks.faults("a").addRule(FaultRule.error(0, 512, Bio.Op.FLUSH));
+                    assertEquals(Errno.EIO, SyncIo.flush(env.scheduler(), array), options.level()
+                        + ": the last member that holds the data fails the flush");
+                    disks.faults("a").clearRules();
+                    disks.faults("b").clearRules();
+                }
+            }
+        }
+    }
 }

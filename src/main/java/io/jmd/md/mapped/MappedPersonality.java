@@ -305,10 +305,9 @@ public abstract class MappedPersonality implements Personality {
             array.wakeMdThread();
             return;
         }
-        if (op == Bio.Op.FLUSH) {
-            endPiece(io, st);
-            return;
-        }
+        // A failed flush fails the member as a failed write does (raid1 too): the array's flush
+        // then succeeds once that is recorded (found by the simulator: a member dying under a
+        // flush failed the raid10's flush, though the array kept every copy it needed).
         m.countWriteError();
         if (array.memberError(m)) {
             io.request.memberFailed = true;
