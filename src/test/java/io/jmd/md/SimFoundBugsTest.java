@@ -285,6 +285,41 @@ final class SimFoundBugsTest {
     }
 
     /**
+     * Found by {@code jmd sim --seed 7 --ops 1500 --level raid10} (and ten other seeds of 30): a
+     * raid10 read spanning a bad sector on each copy (different sectors) failed on both and ended
+     * with EIO, though every sector was readable on one of them (raid1 had the same bug: seed 77).
+     * Now the piece is read a sector at a time from whichever copy can.
+     */
+    @Test
+    void raid10ReadAroundADifferentBadSectorOnEachCopy() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b");
+            disks.create(raid10Near2(2), "a", "b"); // near=2 on 2 devices: member offset = array offset
+            try (MdArray array = disks.assemble(false, "a", "b")) {
+                long dataOffset = array.members().get(0).dataOffsetBytes();
+                Buffer buf = env.buffers().allocate(8192);
+                for (int i = 0; i < 8192; i++) {
+                    buf.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i / 512 + 1));
+                }
+                assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 65536, buf.segment(), 0));
+                byte[] written = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                disks.faults("a").addRule(FaultRule.error(dataOffset + 65536 + 1024, 512, Bio.Op.READ));
+                disks.faults("b").addRule(FaultRule.error(dataOffset + 65536 + 6144, 512, Bio.Op.READ));
+                buf.segment().fill((byte) 0);
+                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, 65536, buf.segment()));
+                assertArrayEquals(written, buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+                disks.faults("b").addRule(FaultRule.error(dataOffset + 65536 + 1024, 512, Bio.Op.READ));
+                assertEquals(Errno.EIO, SyncIo.read(env.scheduler(), array, 65536, buf.segment()),
+                    "a sector no copy can read is an error");
+                disks.faults("a").clearRules();
+                disks.faults("b").clearRules();
+                buf.release();
+            }
+        }
+    }
+
+    /**
      * Found by {@code jmd sim --seed 32 --ops 1500 --level raid10} (raid5 and raid6 seeds too): a
      * member whose flush failed (it died under the flush) failed the array's flush with EIO, though
      * the array could lose it. Now a failed flush fails the member as a failed write does, and the
@@ -313,6 +348,22 @@ final class SimFoundBugsTest {
                     disks.faults("b").clearRules();
                 }
             }
+        }
+    }
+
+    /**
+     * Found by {@code jmd sim --seed 10 --ops 1500 --level raid10} (and seeds 17 and 35): after a
+     * crash, where the resync had not been yet, the copies held different versions; a read took
+     * the first copy's (reads there come from the first copy), then a latent error on that copy
+     * made the resync and later reads take the second copy's: two reads of a sector nobody wrote
+     * returned different values. Now such a read is written to the other copies before it ends,
+     * as raid1's sync read.
+     */
+    @Test
+    void raid10ReadWhereTheCopiesMayDifferIsWrittenToEveryCopy() {
+        for (long seed : new long[] {10, 17, 35}) {
+            io.jmd.sim.SimRun.Result r = io.jmd.sim.SimRun.run(io.jmd.sim.SimConfig.of(seed, 1500, io.jmd.md.format.RaidLevel.RAID10));
+            assertTrue(r.ok(), r::failure);
         }
     }
 }
