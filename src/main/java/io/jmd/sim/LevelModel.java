@@ -8,6 +8,7 @@ import io.jmd.md.raid10.Raid10;
 import io.jmd.md.raid10.Raid10Geometry;
 import io.jmd.md.stripe.ParityLayout;
 import io.jmd.md.stripe.RowPattern;
+import io.jmd.md.stripe.StripeGeometry;
 import io.jmd.md.stripe.StripeEngine;
 
 import java.lang.foreign.MemorySegment;
@@ -23,8 +24,10 @@ import java.util.BitSet;
  * <p>Placement comes from the engine's own placement classes (Raid10Geometry, ParityLayout), which
  * the kernel interop tests hold to the kernel's. What this class adds is the level's promise: a
  * mirror sector is readable while one copy is; a parity sector while its data member reads it, or
- * while at most {@code maxDegraded} members are missing or unreadable in its 4 KiB page of the row
- * (md's grain of reconstruction, STRIPE_SIZE).
+ * while at most {@code maxDegraded} members are missing or unreadable in its grain of the row.
+ * md's grain is a 4 KiB page (STRIPE_SIZE); jmd's stripe machine makes a member that failed a read
+ * missing for the whole op, up to its stripe unit (min(chunk, 64 KiB)), so the grain here is the
+ * unit, until that is fixed (SimFoundBugsTest.raid5ReadAroundBadPagesOfTwoMembersInOneUnit).
  *
  * <p>Member sectors here count from the data offset; a {@link Health} maps slots to disks.
  */
@@ -279,12 +282,15 @@ abstract class LevelModel {
         private final ParityLayout layout;
         private final int chunkSectors;
         private final long memberSectors;
+        /** Sectors of the grain faults are counted in: the stripe unit (class comment). */
+        private final int grainSectors;
 
         ParityModel(ParityLayout layout, int chunkSectors, long memberSectors, int arraySectors) {
             super(layout.raidDisks(), arraySectors, memberSectors);
             this.layout = layout;
             this.chunkSectors = chunkSectors;
             this.memberSectors = memberSectors;
+            this.grainSectors = Math.min(chunkSectors, StripeGeometry.UNIT_BYTES_MAX / 512);
             for (int s = 0; s < arraySectors; s++) {
                 ParityLayout.Place p = layout.place(s, chunkSectors);
                 arraySectorAt[p.dataMember()][(int) p.memberSector()] = s;
@@ -295,26 +301,34 @@ abstract class LevelModel {
             return layout.maxDegraded();
         }
 
-        /** Slots missing or unreadable in member page {@code page}, counting {@code extra} (-1: none) as bad. */
-        int badInPage(long page, Health h, int extra) {
+        /**
+         * Slots missing or unreadable in the grain holding {@code memberSector}, counting
+         * {@code extra} (-1: none) as bad.
+         */
+        int badInGrain(long memberSector, Health h, int extra) {
             int bad = 0;
             for (int k = 0; k < slots; k++) {
-                if (k == extra || !h.working[k] || h.latent(k, page * PAGE_SECTORS, PAGE_SECTORS)) {
+                if (k == extra || !h.working[k] || badInGrain(k, memberSector, h)) {
                     bad++;
                 }
             }
             return bad;
         }
 
+        /** Whether {@code slot} has a latent error in the grain holding {@code memberSector}. */
+        boolean badInGrain(int slot, long memberSector, Health h) {
+            return h.latent(slot, memberSector / grainSectors * grainSectors, grainSectors);
+        }
+
         @Override
         boolean readable(int sector, Health h) {
             ParityLayout.Place p = layout.place(sector, chunkSectors);
-            return h.good(p.dataMember(), p.memberSector(), 1) || badInPage(p.memberSector() / PAGE_SECTORS, h, -1) <= maxDegraded();
+            return h.good(p.dataMember(), p.memberSector(), 1) || badInGrain(p.memberSector(), h, -1) <= maxDegraded();
         }
 
         @Override
         boolean latentAllowed(int slot, long memberSector, Health h) {
-            return memberSector >= memberSectors || badInPage(memberSector / PAGE_SECTORS, h, slot) <= maxDegraded();
+            return memberSector >= memberSectors || badInGrain(memberSector, h, slot) <= maxDegraded();
         }
 
         @Override
@@ -322,19 +336,19 @@ abstract class LevelModel {
             if (h.notWorking() + (h.working[slot] ? 1 : 0) > maxDegraded()) {
                 return false;
             }
-            BitSet pages = new BitSet();
+            BitSet grains = new BitSet();
             for (int k = 0; k < slots; k++) {
                 if (k != slot && h.working[k]) {
                     for (long ds : h.disk[k].latentSectors()) {
                         long ms = ds - h.dataStartSector;
                         if (ms < memberSectors) {
-                            pages.set((int) (ms / PAGE_SECTORS));
+                            grains.set((int) (ms / grainSectors));
                         }
                     }
                 }
             }
-            for (int pg = pages.nextSetBit(0); pg >= 0; pg = pages.nextSetBit(pg + 1)) {
-                if (badInPage(pg, h, slot) > maxDegraded()) {
+            for (int g = grains.nextSetBit(0); g >= 0; g = grains.nextSetBit(g + 1)) {
+                if (badInGrain((long) g * grainSectors, h, slot) > maxDegraded()) {
                     return false;
                 }
             }
@@ -355,7 +369,7 @@ abstract class LevelModel {
         String describe(int sector, Health h) {
             ParityLayout.Place p = layout.place(sector, chunkSectors);
             return "array sector " + sector + " data: " + place(h, p.dataMember(), p.memberSector(), sector) + "; its page has "
-                + badInPage(p.memberSector() / PAGE_SECTORS, h, -1) + " members missing or unreadable, P on slot " + p.pd()
+                + badInGrain(p.memberSector(), h, -1) + " members missing or unreadable in its grain, P on slot " + p.pd()
                 + (p.qd() >= 0 ? ", Q on slot " + p.qd() : "");
         }
 

@@ -32,7 +32,8 @@ import java.util.BitSet;
  * written leaves its parity not matching its data until the resync; a member missing or unreadable
  * there meanwhile is rebuilt from that parity, wrongly. md does not close the hole (without a
  * journal or PPL) and refuses to start such an array unless forced. Such a sector may read as
- * anything until a write replaces it, and a crash before that write is durable brings it back.
+ * anything until a write replaces it, and a crash before that write is durable brings it back; a
+ * write while the row's parity may still not match does not bring it back ({@link #setStickyLost}).
  */
 final class Oracle {
     static final long NONE = Long.MIN_VALUE;
@@ -50,6 +51,8 @@ final class Oracle {
     /** Lost sectors a crash would bring back (the replacing write is not durable yet). */
     private final BitSet lostDurable = new BitSet();
     private long lostReads;
+    /** Lost sectors a write does not bring back (their page's parity may still not match). */
+    private java.util.function.IntPredicate stickyLost = s -> false;
     private long seq;
     /** Reads in flight: every write or trim begun meanwhile widens what they may return. */
     private final java.util.List<Read> reads = new java.util.ArrayList<>();
@@ -162,7 +165,7 @@ final class Oracle {
             long v = inFlight[s];
             assert v != NONE : "end of a write not begun on sector " + s;
             inFlight[s] = NONE;
-            if (ok && v != 0) {
+            if (ok && v != 0 && !(lost.get(s) && stickyLost.test(s))) {
                 lost.clear(s);
                 if (fua) {
                     lostDurable.clear(s);
@@ -210,6 +213,10 @@ final class Oracle {
         reads.clear();
         lost.clear();
         lost.or(lostDurable);
+    }
+
+    void setStickyLost(java.util.function.IntPredicate sticky) {
+        this.stickyLost = sticky;
     }
 
     /** Sector {@code s} is lost to the write hole (class comment). */

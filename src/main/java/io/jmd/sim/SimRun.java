@@ -112,6 +112,11 @@ public final class SimRun {
      * parity not matching data, until the resync has been over them (the write hole).
      */
     private final BitSet tornPages = new BitSet();
+    /**
+     * Torn pages of a dirty degraded array started with --force: no resync ever makes their
+     * parity match, so what is rebuilt there stays undefined for the rest of the run.
+     */
+    private final BitSet poisonedPages = new BitSet();
     private Env env;
     private MdArray array;
     private long dataOffsetBytes;
@@ -185,7 +190,8 @@ public final class SimRun {
         }
         LevelModel.Health h = health();
         // Misdirected writes (a fault beyond every level here) leave members differing by design.
-        boolean complete = h.notWorking() == 0 && !array.needsResync() && config.faults().misdirectProbability() == 0;
+        boolean complete = h.notWorking() == 0 && !array.needsResync() && config.faults().misdirectProbability() == 0
+            && poisonedPages.isEmpty();
         stopClean();
         if (complete && sim.failure() == null) {
             String d = model.disagreement(h);
@@ -228,6 +234,12 @@ public final class SimRun {
             d.setDataStartBytes(dataOffsetBytes);
         }
         oracle = new Oracle((int) (created.arrayBytes() / 512));
+        // A lost sector written while its page's parity may not match can still be rebuilt wrong
+        // (the write updates P, and Q by read-modify-write, from a block rebuilt from that parity).
+        oracle.setStickyLost(s -> {
+            int page = (int) (model.memberSectorOf(s) / LevelModel.PAGE_SECTORS);
+            return tornPages.get(page) || poisonedPages.get(page);
+        });
         log("created " + config);
     }
 
@@ -255,6 +267,9 @@ public final class SimRun {
                 log("assembled " + array.personality().status() + " " + array.notes());
                 if (model == null) {
                     model = LevelModel.of(array.personality(), config.members(), oracle.sectors());
+                }
+                if (force) {
+                    poisonedPages.or(tornPages);
                 }
                 loseTornData();
                 return;
@@ -445,12 +460,13 @@ public final class SimRun {
     }
 
     /**
-     * Parity levels while a crash's write hole is open (torn rows not yet resynced): no new fault,
-     * since a member missing or unreadable in such a row is rebuilt from parity that may not match
-     * (beyond what the level tolerates: md loses that data too).
+     * Parity levels while a crash's write hole is open (torn rows not yet resynced, or never to be
+     * after a forced start): no new fault, since a member missing or unreadable in such a row is
+     * rebuilt from parity that may not match (beyond what the level tolerates: md loses that data
+     * too).
      */
     private boolean faultsHeld() {
-        return model instanceof LevelModel.ParityModel && (array.needsResync() || !tornPages.isEmpty());
+        return model instanceof LevelModel.ParityModel && (array.needsResync() || !tornPages.isEmpty() || !poisonedPages.isEmpty());
     }
 
     private int slotOf(SimDisk d) {
@@ -499,8 +515,10 @@ public final class SimRun {
 
     /**
      * After an assembly (parity levels): the data of a member missing or unreadable in a torn page
-     * is rebuilt from parity that may not match, by reads, by the resync, or by a recovery: lost
-     * (the write hole, {@link Oracle}). Once the resync is done the torn pages are forgotten.
+     * (unreadable anywhere in the page's grain: the stripe machine rebuilds a member's whole range
+     * once one read of it failed) is rebuilt from parity that may not match, by reads, by the
+     * resync, or by a recovery: lost (the write hole, {@link Oracle}). Once the resync is done the
+     * torn pages are forgotten.
      */
     private void loseTornData() {
         if (!(model instanceof LevelModel.ParityModel pm) || tornPages.isEmpty()) {
@@ -510,7 +528,7 @@ public final class SimRun {
         int before = oracle.lostSectors();
         for (int page = tornPages.nextSetBit(0); page >= 0; page = tornPages.nextSetBit(page + 1)) {
             for (int k = 0; k < pm.slots; k++) {
-                if (!h.working[k] || h.latent(k, (long) page * LevelModel.PAGE_SECTORS, LevelModel.PAGE_SECTORS)) {
+                if (!h.working[k] || pm.badInGrain(k, (long) page * LevelModel.PAGE_SECTORS, h)) {
                     pm.dataSectorsInPage(k, page, oracle::lose);
                 }
             }
