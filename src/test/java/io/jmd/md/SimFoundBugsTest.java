@@ -368,6 +368,21 @@ final class SimFoundBugsTest {
     }
 
     /**
+     * Found by {@code jmd sim --seed 29 --ops 1500 --level raid5} (and half the failing raid5 and
+     * raid6 seeds: reads of garbage or of another block's data): a sync window whose read failed
+     * on one member (one latent sector) rebuilt that member's whole window (up to 4 MiB) from
+     * parity and wrote it back. In the resync after a crash the parity of rows written at the crash
+     * does not match their data yet, so data the member read fine was replaced by what that parity
+     * said (here another block's content). Now the member is read again in pieces and only the
+     * pieces it cannot read are rebuilt (md handles a sync read error per page).
+     */
+    @Test
+    void resyncRebuildsOnlyThePiecesAMemberCannotRead() {
+        io.jmd.sim.SimRun.Result r = io.jmd.sim.SimRun.run(io.jmd.sim.SimConfig.of(29, 1500, io.jmd.md.format.RaidLevel.RAID5));
+        assertTrue(r.ok(), r::failure);
+    }
+
+    /**
      * Found by {@code jmd sim --seed 10 --ops 1500 --level raid5} at md's grain (half of 40 raid5
      * and raid6 seeds failed so): a raid5 read spanning a bad page on its data member and another
      * bad page, elsewhere in the same stripe unit, on a member its rebuild reads, ends with EIO,
