@@ -46,9 +46,50 @@ abstract class LevelModel {
             this.dataStartSector = dataStartSector;
         }
 
+        /** Latent errors a slot had at an earlier time too (see {@link #worstWith}), or null. */
+        private java.util.TreeSet<Long>[] earlierLatent;
+
         boolean latent(int slot, long memberSector, int sectors) {
-            return disk[slot] != null && disk[slot].hasLatent((dataStartSector + memberSector) * SimDisk.SECTOR_BYTES,
-                (long) sectors * SimDisk.SECTOR_BYTES);
+            if (disk[slot] == null) {
+                return false;
+            }
+            long first = dataStartSector + memberSector;
+            if (disk[slot].hasLatent(first * SimDisk.SECTOR_BYTES, (long) sectors * SimDisk.SECTOR_BYTES)) {
+                return true;
+            }
+            if (earlierLatent == null || earlierLatent[slot] == null) {
+                return false;
+            }
+            Long l = earlierLatent[slot].ceiling(first);
+            return l != null && l < first + sectors;
+        }
+
+        /** A copy of this health with the disks' latent errors as they are now (see {@link #worstWith}). */
+        @SuppressWarnings("unchecked")
+        Health snapshot() {
+            Health h = new Health(working.length, dataStartSector);
+            System.arraycopy(working, 0, h.working, 0, working.length);
+            System.arraycopy(disk, 0, h.disk, 0, disk.length);
+            h.earlierLatent = new java.util.TreeSet[working.length];
+            for (int k = 0; k < disk.length; k++) {
+                h.earlierLatent[k] = disk[k] == null ? null : new java.util.TreeSet<>(disk[k].latentSectors());
+            }
+            return h;
+        }
+
+        /**
+         * The union of this health's faults and those of {@code earlier} (a {@link #snapshot}):
+         * what a request in flight between the two may have met. A slot works only if it worked
+         * at both times; a sector is unreadable if it was at either.
+         */
+        Health worstWith(Health earlier) {
+            Health h = new Health(working.length, dataStartSector);
+            for (int k = 0; k < working.length; k++) {
+                h.working[k] = working[k] && earlier.working[k];
+                h.disk[k] = disk[k] != null ? disk[k] : earlier.disk[k];
+            }
+            h.earlierLatent = earlier.earlierLatent;
+            return h;
         }
 
         /** Working and no latent error in the range. */
@@ -133,6 +174,9 @@ abstract class LevelModel {
 
     /** Whether every array sector still has a working member to be written to. */
     abstract boolean writable(Health h);
+
+    /** Whether a write of {@code sector} can succeed with the members' present health. */
+    abstract boolean writable(int sector, Health h);
 
     /**
      * Checks that the members agree (mirror copies equal, parity consistent with data), reading
@@ -229,6 +273,16 @@ abstract class LevelModel {
                 }
             }
             return true;
+        }
+
+        @Override
+        boolean writable(int sector, Health h) {
+            for (int c : copySlot[sector]) {
+                if (h.working[c]) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         @Override
@@ -361,6 +415,12 @@ abstract class LevelModel {
         }
 
         @Override
+        boolean writable(int sector, Health h) {
+            // a write reads what parity needs (old data and parity, or the rest of the row)
+            return badInGrain(layout.place(sector, chunkSectors).memberSector(), h, -1) <= maxDegraded();
+        }
+
+        @Override
         long memberSectorOf(int sector) {
             return layout.place(sector, chunkSectors).memberSector();
         }
@@ -368,7 +428,22 @@ abstract class LevelModel {
         @Override
         String describe(int sector, Health h) {
             ParityLayout.Place p = layout.place(sector, chunkSectors);
-            return "array sector " + sector + " data: " + place(h, p.dataMember(), p.memberSector(), sector) + "; its page has "
+            StringBuilder latent = new StringBuilder();
+            long g0 = p.memberSector() / grainSectors * grainSectors;
+            for (int k = 0; k < slots; k++) {
+                if (h.disk[k] != null) {
+                    for (long ds : h.disk[k].latentSectors()) {
+                        if (ds - h.dataStartSector >= g0 && ds - h.dataStartSector < g0 + grainSectors) {
+                            latent.append(" slot ").append(k).append(" member sector ").append(ds - h.dataStartSector);
+                        }
+                    }
+                }
+            }
+            return "array sector " + sector + " data: " + place(h, p.dataMember(), p.memberSector(), sector)
+                + "; latent errors in its grain (member sectors " + g0 + "+" + grainSectors + "):" + latent + "; slots not working:"
+                + java.util.stream.IntStream.range(0, slots).filter(k -> !h.working[k]).mapToObj(k -> " " + k
+                    + (h.disk[k] == null ? " (none)" : " " + h.disk[k].name() + (h.disk[k].isFailed() ? " (failed disk)" : "")))
+                    .collect(java.util.stream.Collectors.joining()) + "; its page has "
                 + badInGrain(p.memberSector(), h, -1) + " members missing or unreadable in its grain, P on slot " + p.pd()
                 + (p.qd() >= 0 ? ", Q on slot " + p.qd() : "");
         }

@@ -356,6 +356,9 @@ public final class SimRun {
         if (!tornPages.isEmpty() && !array.needsResync()) {
             tornPages.clear(); // the resync has been over every row
         }
+        if (config.level() != RaidLevel.RAID1) {
+            noteMembersFailedByTheArray();
+        }
         FaultModel f = config.faults();
         if (f.latentPerOp() > 0 && random.nextDouble() < f.latentPerOp() * OPS_PER_STEP) {
             addLatent();
@@ -543,6 +546,21 @@ public final class SimRun {
         }
     }
 
+    /** In-sync members at the last look, by disk name (diagnostics). */
+    private final java.util.Set<String> inSyncSeen = new java.util.HashSet<>();
+
+    /** Logs members the array failed on its own (a disk it kept correcting, a failed rewrite). */
+    private void noteMembersFailedByTheArray() {
+        for (var m : array.members()) {
+            boolean in = m.isInSync();
+            if (!in && inSyncSeen.remove(m.path()) && !disks.get(m.path()).isFailed()) {
+                log("the array failed " + m.path() + " (" + m.state() + ", " + m.correctedReads() + " corrected reads)");
+            } else if (in) {
+                inSyncSeen.add(m.path());
+            }
+        }
+    }
+
     /** Failed disks come back (a cable, a power cycle) with their stale content, sometimes. */
     private void healSome() {
         for (SimDisk d : disks.values()) {
@@ -691,11 +709,57 @@ public final class SimRun {
         return model == null ? "" : model.describe(sector, health());
     }
 
+    /**
+     * For levels other than raid1: the members' health now, latent errors included, to judge a
+     * read that ends later against every fault it may have met ({@link #readErrorExcusedSince}).
+     */
+    Object healthSnapshot() {
+        return config.level() == RaidLevel.RAID1 ? null : health().snapshot();
+    }
+
+    /**
+     * Whether a read error is within tolerance with the faults of both {@code atSubmit} and now:
+     * the array may fail a member itself while a read is in flight (one that kept needing
+     * corrections), and the read may have met a latent error its own fix then removed.
+     */
+    boolean readErrorExcusedSince(Object atSubmit, int first, int count) {
+        if (atSubmit == null) {
+            return false;
+        }
+        LevelModel.Health h = health().worstWith((LevelModel.Health) atSubmit);
+        for (int s = first; s < first + count; s++) {
+            if (!model.readable(s, h)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether a misdirected write touched array sector {@code sector} on some member. */
     boolean misdirectExplains(int sector) {
         long off = dataOffsetBytes + (long) sector * 512;
         for (SimDisk d : disks.values()) {
             if (d.misdirectedIn(off, 512)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether a write error on array sectors [first, first+count) is within tolerance: for raid1,
+     * every member failed; for the other levels, some sector has no working member to be written
+     * to, or (parity levels) its grain has more members missing or unreadable than the parity
+     * covers (the array may fail a member itself, one that kept needing corrections, md's
+     * max_corr_read_errors: latent errors placed within tolerance before may then be beyond it).
+     */
+    boolean writeErrorExcused(int first, int count) {
+        if (config.level() == RaidLevel.RAID1) {
+            return allMembersFailed();
+        }
+        LevelModel.Health h = health();
+        for (int s = first; s < first + count; s++) {
+            if (!model.writable(s, h)) {
                 return true;
             }
         }
