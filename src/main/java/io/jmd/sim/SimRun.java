@@ -240,7 +240,7 @@ public final class SimRun {
             int page = (int) (model.memberSectorOf(s) / LevelModel.PAGE_SECTORS);
             return tornPages.get(page) || poisonedPages.get(page);
         });
-        log("created " + config);
+        log("created " + config + "; data at disk sector " + dataOffsetBytes / 512);
     }
 
     private void newEnv() {

@@ -360,7 +360,8 @@ final class StripeSync implements SyncLevel {
             math.parity(pat, byMember, checkP ? wantP : null, checkQ ? wantQ : null, from, len);
             compare(w, pat, checkP, checkQ, wantP, wantQ, from, len, writesParity);
         }
-        long rewrite = readFailed | targetsOf(w);
+        long targets = targetsOf(w);
+        long rewrite = readFailed | targets;
         for (int s = 0; s < members; s++) {
             if ((rewrite & (1L << s)) == 0) {
                 continue;
@@ -369,14 +370,40 @@ final class StripeSync implements SyncLevel {
             if (m == null || m.state() == MemberState.FAULTY) {
                 continue;
             }
-            submitted++;
-            w.submit(m, Bio.Op.WRITE, m.dataOffsetBytes() + o, w.lengthBytes(), w.buffer(s));
+            if ((targets & (1L << s)) != 0) {
+                submitted++;
+                w.submit(m, Bio.Op.WRITE, m.dataOffsetBytes() + o, w.lengthBytes(), w.buffer(s));
+            } else {
+                // only the pages it could not read: the rest of its buffer is what it holds, or
+                // (a parity member) older than the parity compare() just wrote there
+                writeLostPages(w, m, s, pages);
+            }
             // md's R5_ReWrite: the rebuilt block is written back; a member that keeps needing it is failed
             if (failedMember[s] != null && m.countCorrectedRead() > StripeMachine.CORRECTED_READS_MAX) {
                 engine.array().memberError(m);
             }
         }
         return submitted == 0;
+    }
+
+    /** Writes back the runs of pages {@code slot} could not read, rebuilt in its buffer. */
+    private void writeLostPages(SyncWindow w, Member m, int slot, int pages) {
+        int page = StripeGeometry.PAGE_BYTES;
+        int p = 0;
+        while (p < pages) {
+            if ((pageLost[p] & (1L << slot)) == 0) {
+                p++;
+                continue;
+            }
+            int start = p;
+            while (p < pages && (pageLost[p] & (1L << slot)) != 0) {
+                p++;
+            }
+            long from = (long) start * page;
+            long len = Math.min(w.lengthBytes(), (long) p * page) - from;
+            submitted++;
+            w.submit(m, Bio.Op.WRITE, m.dataOffsetBytes() + w.offsetBytes() + from, len, w.buffer(slot).asSlice(from, len));
+        }
     }
 
     /** The lowest slot in {@code mask} above {@code after} (-1: the lowest of all). */
