@@ -225,6 +225,15 @@ final class Oracle {
         lostDurable.set(s);
     }
 
+    /** Whether sector {@code s} is lost; if so a wrong read of it is counted as such. */
+    boolean countIfLost(int s) {
+        if (lost.get(s)) {
+            lostReads++;
+            return true;
+        }
+        return false;
+    }
+
     int lostSectors() {
         return lost.cardinality();
     }

@@ -554,7 +554,9 @@ public final class SimRun {
         for (var m : array.members()) {
             boolean in = m.isInSync();
             if (!in && inSyncSeen.remove(m.path()) && !disks.get(m.path()).isFailed()) {
-                log("the array failed " + m.path() + " (" + m.state() + ", " + m.correctedReads() + " corrected reads)");
+                log("the array failed " + m.path() + " (" + m.state() + ", " + m.correctedReads() + " corrected reads"
+                    + (array.needsResync() ? ", resync pending" : "") + ")");
+                loseTornData(); // its rows the resync has not been over yet are rebuilt from parity that may not match
             } else if (in) {
                 inSyncSeen.add(m.path());
             }
@@ -733,6 +735,18 @@ public final class SimRun {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether {@code sector} is lost to the write hole once the members the array failed on its own
+     * since the driver last looked are taken into account (a read may end before it looks).
+     */
+    boolean lostMeanwhile(int sector) {
+        if (config.level() == RaidLevel.RAID1) {
+            return false;
+        }
+        noteMembersFailedByTheArray();
+        return oracle.countIfLost(sector);
     }
 
     /** Whether a misdirected write touched array sector {@code sector} on some member. */
