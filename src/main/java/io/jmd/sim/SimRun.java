@@ -23,20 +23,35 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
- * One simulated run: the real engine (Env, assembly, MdArray, RAID1, md thread, timer, starter,
- * pools, buffer cache) on {@link SimDisk}s under the {@link SimScheduler}, driven by a random
- * workload of client threads and checked against the {@link Oracle}.
+ * One simulated run: the real engine (Env, assembly, MdArray, the level — raid1, raid5, raid6 or
+ * raid10, {@link SimConfig#level} — its md thread and online sync, timer, starter, pools, buffer
+ * cache) on {@link SimDisk}s under the {@link SimScheduler}, driven by a random workload of client
+ * threads and checked against the {@link Oracle}.
  *
  * <p>The driver (the main simulated thread, the "operator") runs phases: it starts the clients,
  * sleeps in simulated time while they work, injects faults (latent sector errors, whole-member
  * failures), and ends the phase with a crash (every thread killed mid-flight, the disks' crash
- * model applied, the Env thrown away, the array reassembled from the disks), a clean stop and
- * reassembly, or nothing. After the last phase it reads the whole array back and stops cleanly.
+ * model applied, the Env thrown away, the array reassembled from the disks: a dirty array resyncs
+ * online; a dirty degraded raid5/6 is refused as md refuses it, and forced), a clean stop and
+ * reassembly, or nothing. After the last phase it reads the whole array back, lets the sync
+ * finish and stops cleanly.
+ *
+ * <p>Faults stay within what the level tolerates ({@link LevelModel}): raid1 keeps every sector
+ * readable on some member; raid10 on some copy; raid5/6 keep at most one/two members missing or
+ * unreadable per grain of a row, and add no fault while a crash's resync is pending (the write
+ * hole: a member missing there is rebuilt from parity that may not match, which md does not
+ * survive either; the oracle counts such sectors as lost, {@link Oracle#lose}). The array may
+ * fail a member itself (one that kept needing corrections): the checks allow for it.
  *
  * <p>Checks: every read against the oracle (safety); every request ends within
  * {@link #LIVENESS_NANOS} of simulated time (liveness; faults here never stop a request from
  * ending, they only slow it); no deadlock (the scheduler's); no dependency-checker report; no
- * leaked buffer at a clean stop.
+ * leaked buffer at a clean stop; after the last clean stop, if the sync finished with every slot
+ * in sync, the members agree: mirror copies are equal and every row's parity matches its data
+ * (the disks are read directly: {@link LevelModel#disagreement}).
+ *
+ * <p>Run one seed with {@code jmd sim --seed N --ops M [--level L]} (the replay command every
+ * failure prints), a sweep with {@code jmd sim --level L --seeds A..B --ops M --parallel 2}.
  */
 public final class SimRun {
     /** A request not done within this much simulated time is a liveness failure. */
