@@ -539,12 +539,14 @@ public final class SimRun {
      * torn pages are forgotten.
      */
     private void loseTornData() {
-        if (!(model instanceof LevelModel.ParityModel pm) || tornPages.isEmpty()) {
+        if (!(model instanceof LevelModel.ParityModel pm) || (tornPages.isEmpty() && poisonedPages.isEmpty())) {
             return;
         }
         LevelModel.Health h = health();
         int before = oracle.lostSectors();
-        for (int page = tornPages.nextSetBit(0); page >= 0; page = tornPages.nextSetBit(page + 1)) {
+        BitSet pages = (BitSet) tornPages.clone();
+        pages.or(poisonedPages); // a forced start's torn pages never get their parity right
+        for (int page = pages.nextSetBit(0); page >= 0; page = pages.nextSetBit(page + 1)) {
             for (int k = 0; k < pm.slots; k++) {
                 if (!h.working[k] || pm.badInGrain(k, (long) page * LevelModel.PAGE_SECTORS, h)) {
                     pm.dataSectorsInPage(k, page, oracle::lose);
@@ -554,7 +556,7 @@ public final class SimRun {
         int lost = oracle.lostSectors() - before;
         if (lost > 0) {
             stats.lostSectors += lost;
-            log(lost + " sectors lost to the write hole (" + tornPages.cardinality() + " torn pages)");
+            log(lost + " sectors lost to the write hole (" + pages.cardinality() + " torn pages)");
         }
         if (!array.needsResync()) {
             tornPages.clear();
