@@ -1,5 +1,6 @@
 package io.jmd.cli;
 
+import io.jmd.md.format.RaidLevel;
 import io.jmd.sim.SimBatch;
 import io.jmd.sim.SimConfig;
 import io.jmd.sim.SimRun;
@@ -30,6 +31,10 @@ public final class SimCommand implements Callable<Integer> {
     @Option(names = "--ops", defaultValue = "2000", description = "Client requests per seed (default ${DEFAULT-VALUE}).")
     long ops;
 
+    @Option(names = "--level", defaultValue = "raid1",
+        description = "Level to simulate: raid1, raid5, raid6 or raid10 (default ${DEFAULT-VALUE}); its shape is drawn per seed.")
+    String level;
+
     @Option(names = "--parallel", defaultValue = "1", description = "Seeds run at once (default ${DEFAULT-VALUE}).")
     int parallel;
 
@@ -48,9 +53,11 @@ public final class SimCommand implements Callable<Integer> {
         if (ops < 1) {
             throw new CliException("--ops must be at least 1", 2);
         }
+        RaidLevel lvl = SimConfig.LEVELS.stream().filter(l -> l.mdadmName().equals(level)).findFirst()
+            .orElseThrow(() -> new CliException("--level takes raid1, raid5, raid6 or raid10, got " + level, 2));
         if (seed != null) {
             SimTrace t = new SimTrace(trace ? 0 : 200, trace);
-            SimRun.Result r = SimRun.run(SimConfig.of(seed, ops), t);
+            SimRun.Result r = SimRun.run(SimConfig.of(seed, ops, lvl), t);
             if (trace) {
                 t.lines().forEach(out::println);
             }
@@ -58,7 +65,7 @@ public final class SimCommand implements Callable<Integer> {
             return r.ok() ? 0 : 1;
         }
         long[] range = parseRange(seeds);
-        SimBatch.Summary s = SimBatch.run(range[0], range[1], ops, parallel, r -> print(out, r, false));
+        SimBatch.Summary s = SimBatch.run(range[0], range[1], ops, lvl, parallel, r -> print(out, r, false));
         out.println("sim: " + s);
         for (SimRun.Result f : s.failures()) {
             out.println("sim: FAILED: " + f.replayCommand());

@@ -62,6 +62,7 @@ final class Client {
         Buffer buf = run.env().buffers().allocate((long) count * 512);
         try {
             boolean excusedAtSubmit = run.readErrorExcused(first, count);
+            Object atSubmit = run.healthSnapshot();
             Oracle.Read window = run.oracle().beginRead(first, count);
             int st = submit(Bio.Op.READ, first, count, buf, 0);
             window.end();
@@ -69,22 +70,25 @@ final class Client {
                 for (int i = 0; i < count; i++) {
                     long v = Oracle.decode(buf.segment(), 512L * i, first + i);
                     String bad = window.check(first + i, v);
+                    if (bad != null && run.lostMeanwhile(first + i)) {
+                        continue; // the array failed a member whose rows were not resynced: the write hole
+                    }
                     if (bad != null && run.misdirectExplains(first + i)) {
                         run.stats().misdirectedReads++; // RAID1 keeps no checksum: beyond what it can detect
                         continue;
                     }
                     if (bad != null) {
-                        run.sim().fail("safety: read of sectors " + first + "+" + count + ": " + bad + "\n"
-                            + run.config().replayCommand());
+                        run.sim().fail("safety: read of sectors " + first + "+" + count + ": " + bad + "\n  "
+                            + run.describe(first + i) + "\n" + run.config().replayCommand());
                         return;
                     }
                 }
                 run.stats().sectorsVerified += count;
-            } else if (excusedAtSubmit || run.readErrorExcused(first, count)) {
+            } else if (excusedAtSubmit || run.readErrorExcused(first, count) || run.readErrorExcusedSince(atSubmit, first, count)) {
                 run.stats().readErrorsExcused++;
             } else {
                 run.sim().fail("safety: read of sectors " + first + "+" + count + " failed with " + Errno.name(st)
-                    + " although a working member holds them\n" + run.config().replayCommand());
+                    + " although a working member holds them\n  " + run.describe(first) + "\n" + run.config().replayCommand());
                 return;
             }
             run.stats().reads++;
@@ -117,7 +121,7 @@ final class Client {
             run.oracle().begin(r[0], r[1], value);
             int st = submit(trim ? Bio.Op.DISCARD : Bio.Op.WRITE, r[0], r[1], buf, fua ? Bio.FUA : 0);
             run.oracle().end(r[0], r[1], st == Errno.OK, fua);
-            if (st != Errno.OK && !run.allMembersFailed()) {
+            if (st != Errno.OK && !run.writeErrorExcused(r[0], r[1])) {
                 run.sim().fail("safety: " + (trim ? "trim" : "write") + " of sectors " + r[0] + "+" + r[1] + " failed with "
                     + Errno.name(st) + " although a working member remains\n" + run.config().replayCommand());
                 return;

@@ -27,6 +27,13 @@ import java.util.BitSet;
  * </pre>
  * The workload never has two writes (or trims) in flight on one sector: concurrent overlapping
  * writes have no defined result on a mirror (md does not order them either).
+ *
+ * <p>Lost sectors ({@link #lose}): a parity array's write hole. A crash while a row was being
+ * written leaves its parity not matching its data until the resync; a member missing or unreadable
+ * there meanwhile is rebuilt from that parity, wrongly. md does not close the hole (without a
+ * journal or PPL) and refuses to start such an array unless forced. Such a sector may read as
+ * anything until a write replaces it, and a crash before that write is durable brings it back; a
+ * write while the row's parity may still not match does not bring it back ({@link #setStickyLost}).
  */
 final class Oracle {
     static final long NONE = Long.MIN_VALUE;
@@ -39,6 +46,13 @@ final class Oracle {
     private final long[] inFlight;
     private final long[] ackSeq;
     private final BitSet unflushed = new BitSet();
+    /** Sectors lost to the write hole: any content until written. */
+    private final BitSet lost = new BitSet();
+    /** Lost sectors a crash would bring back (the replacing write is not durable yet). */
+    private final BitSet lostDurable = new BitSet();
+    private long lostReads;
+    /** Lost sectors a write does not bring back (their page's parity may still not match). */
+    private java.util.function.IntPredicate stickyLost = s -> false;
     private long seq;
     /** Reads in flight: every write or trim begun meanwhile widens what they may return. */
     private final java.util.List<Read> reads = new java.util.ArrayList<>();
@@ -50,14 +64,18 @@ final class Oracle {
         final long[][] seen;
         /** A write or trim of the sector was in flight at some time during the read: no pinning. */
         final boolean[] overlapped;
+        /** The sector was lost (write hole) when the read began. */
+        final boolean[] wasLost;
 
         Read(int first, int count) {
             this.first = first;
             this.count = count;
             this.seen = new long[count][];
             this.overlapped = new boolean[count];
+            this.wasLost = new boolean[count];
             for (int i = 0; i < count; i++) {
                 int s = first + i;
+                wasLost[i] = lost.get(s);
                 seen[i] = inFlight[s] == NONE ? readable[s] : with(readable[s], inFlight[s]);
                 overlapped[i] = inFlight[s] != NONE;
             }
@@ -78,6 +96,10 @@ final class Oracle {
                     readable[s] = new long[] {value};
                 }
                 return null;
+            }
+            if (wasLost[i] || lost.get(s)) {
+                lostReads++;
+                return null; // the write hole: any content (class comment)
             }
             return "sector " + s + " read " + name(value) + ", allowed " + names(seen[i]) + " when the read began, "
                 + names(now) + (f == NONE ? "" : " or in-flight " + name(f)) + " when it ended";
@@ -143,7 +165,11 @@ final class Oracle {
             long v = inFlight[s];
             assert v != NONE : "end of a write not begun on sector " + s;
             inFlight[s] = NONE;
-            if (ok && v != 0) {
+            if (ok && v != 0 && !(lost.get(s) && stickyLost.test(s))) {
+                lost.clear(s);
+                if (fua) {
+                    lostDurable.clear(s);
+                }
                 readable[s] = new long[] {v};
                 durable[s] = fua ? readable[s] : with(durable[s], v);
             } else {
@@ -167,6 +193,9 @@ final class Oracle {
         for (int s = unflushed.nextSetBit(0); s >= 0; s = unflushed.nextSetBit(s + 1)) {
             if (ackSeq[s] <= covered && inFlight[s] == NONE) {
                 durable[s] = readable[s];
+                if (!lost.get(s)) {
+                    lostDurable.clear(s);
+                }
                 unflushed.clear(s);
             }
         }
@@ -182,6 +211,45 @@ final class Oracle {
         }
         unflushed.clear();
         reads.clear();
+        lost.clear();
+        lost.or(lostDurable);
+    }
+
+    void setStickyLost(java.util.function.IntPredicate sticky) {
+        this.stickyLost = sticky;
+    }
+
+    /** Sector {@code s} is lost to the write hole (class comment). */
+    void lose(int s) {
+        lost.set(s);
+        lostDurable.set(s);
+    }
+
+    /** Whether sector {@code s} is lost; if so a wrong read of it is counted as such. */
+    boolean countIfLost(int s) {
+        if (lost.get(s)) {
+            lostReads++;
+            return true;
+        }
+        return false;
+    }
+
+    int lostSectors() {
+        return lost.cardinality();
+    }
+
+    /** Reads of lost sectors that returned what no write put there (accepted: the write hole). */
+    long lostReads() {
+        return lostReads;
+    }
+
+    /** Every sector a write or trim is in flight on. */
+    void forEachInFlight(java.util.function.IntConsumer each) {
+        for (int s = 0; s < sectors; s++) {
+            if (inFlight[s] != NONE) {
+                each.accept(s);
+            }
+        }
     }
 
     /** Values sector {@code s} must hold durably for no flushed write to be lost (diagnostics). */

@@ -8,8 +8,8 @@ import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
- * Runs seeds {@code from..to} (inclusive), {@code parallel} at a time (each run is its own
- * simulation: runs never share state), reporting each result in seed order.
+ * Runs seeds {@code from..to} (inclusive) of one level, {@code parallel} at a time (each run is its
+ * own simulation: runs never share state), reporting each result in seed order.
  */
 public final class SimBatch {
     /** Totals of a batch. */
@@ -29,7 +29,13 @@ public final class SimBatch {
     private SimBatch() {
     }
 
+    /** A raid1 batch. */
     public static Summary run(long from, long to, long ops, int parallel, Consumer<SimRun.Result> each) {
+        return run(from, to, ops, io.jmd.md.format.RaidLevel.RAID1, parallel, each);
+    }
+
+    public static Summary run(long from, long to, long ops, io.jmd.md.format.RaidLevel level, int parallel,
+                              Consumer<SimRun.Result> each) {
         if (to < from) {
             throw new IllegalArgumentException("empty seed range " + from + ".." + to);
         }
@@ -44,7 +50,7 @@ public final class SimBatch {
             while (next <= to || !window.isEmpty()) {
                 while (next <= to && window.size() < Math.max(1, parallel) * 2) {
                     long seed = next++;
-                    window.add(pool.submit(() -> SimRun.run(SimConfig.of(seed, ops))));
+                    window.add(pool.submit(() -> SimRun.run(SimConfig.of(seed, ops, level))));
                 }
                 SimRun.Result r;
                 try {

@@ -1,14 +1,28 @@
 package io.jmd.sim;
 
+import io.jmd.md.format.Raid10Layout;
+import io.jmd.md.format.Raid5Algorithm;
+import io.jmd.md.format.RaidLevel;
+
 import java.util.SplittableRandom;
 
 /**
- * Everything one run is made of, drawn from its seed and operation count alone, so that
- * {@code jmd sim --seed N --ops M} replays it exactly.
+ * Everything one run is made of, drawn from its seed, level and operation count alone, so that
+ * {@code jmd sim --seed N --ops M --level L} replays it exactly ({@link #replayCommand}).
+ *
+ * <p>The level's shape is drawn per seed too ({@link #of(long, long, RaidLevel)}): raid1 of 2 or 3
+ * members (drawn exactly as before levels were added, so old raid1 seeds replay unchanged); raid5 of
+ * 3 to 5 members, left-symmetric (the default) on most seeds, any of the six raid5 algorithms on
+ * the others; raid6 of 4 to 6 members, left-symmetric on most seeds, any raid6 algorithm else;
+ * raid10 of 2 to 5 members, near=2 on most seeds, far=2 or offset=2 else. Striped levels take a
+ * chunk of 4 to 64 KiB, small so that a few MiB hold many rows and requests cross chunks.
  *
  * @param seed               the run's seed
  * @param ops                client requests to complete (reads, writes, flushes, trims)
- * @param members            RAID1 members (2 or 3)
+ * @param level              raid1, raid5, raid6 or raid10
+ * @param layout             the superblock's layout word (raid5/6 algorithm, raid10 near/far/offset); 0 for raid1
+ * @param chunkKib           chunk of the striped levels; 0 for raid1
+ * @param members            members (raid devices)
  * @param diskBytes          each member's size
  * @param clients            concurrent client threads (as NBD connections)
  * @param budgetBytes        the Env's memory budget: small, so that allocations wait for writeback
@@ -20,7 +34,7 @@ import java.util.SplittableRandom;
  * @param healPerRestart     chance that a failed disk is back at the next assembly (a cable, a reset)
  * @param faults             the storage fault model
  */
-public record SimConfig(long seed, long ops, int members, long diskBytes, int clients, long budgetBytes,
+public record SimConfig(long seed, long ops, RaidLevel level, int layout, int chunkKib, int members, long diskBytes, int clients, long budgetBytes,
                         double crashPerPhase, double restartPerPhase, double yieldProbability, double crashAfterFailure,
                         double healPerRestart, FaultModel faults) {
     /** Mixes the seed so that neighbouring seeds draw unrelated configurations. */
@@ -31,10 +45,46 @@ public record SimConfig(long seed, long ops, int members, long diskBytes, int cl
         return z ^ (z >>> 31);
     }
 
-    /** The configuration of seed {@code seed} running {@code ops} requests. */
+    /** Levels the simulator drives. */
+    public static final java.util.List<RaidLevel> LEVELS = java.util.List.of(RaidLevel.RAID1, RaidLevel.RAID5,
+        RaidLevel.RAID6, RaidLevel.RAID10);
+
+    /** The raid1 configuration of seed {@code seed} running {@code ops} requests. */
     public static SimConfig of(long seed, long ops) {
+        return of(seed, ops, RaidLevel.RAID1);
+    }
+
+    /** The configuration of seed {@code seed} running {@code ops} requests on {@code level}. */
+    public static SimConfig of(long seed, long ops, RaidLevel level) {
+        if (!LEVELS.contains(level)) {
+            throw new IllegalArgumentException("the simulator drives raid1, raid5, raid6 and raid10, not " + level.mdadmName());
+        }
         SplittableRandom r = new SplittableRandom(mix(seed, 1));
-        int members = r.nextInt(3) == 0 ? 3 : 2;
+        int members = r.nextInt(3) == 0 ? 3 : 2; // drawn for every level: the draws after it stay raid1's
+        // The shape of the other levels comes from a stream of its own.
+        SplittableRandom shape = new SplittableRandom(mix(seed, 4));
+        int layout = 0;
+        int chunkKib = 0;
+        switch (level) {
+            case RAID5 -> {
+                members = 3 + shape.nextInt(3);
+                layout = shape.nextInt(3) != 0 ? Raid5Algorithm.DEFAULT.layout() : RAID5_ALGORITHMS[shape.nextInt(RAID5_ALGORITHMS.length)].layout();
+            }
+            case RAID6 -> {
+                members = 4 + shape.nextInt(3);
+                layout = shape.nextInt(3) != 0 ? Raid5Algorithm.DEFAULT.layout() : RAID6_ALGORITHMS[shape.nextInt(RAID6_ALGORITHMS.length)].layout();
+            }
+            case RAID10 -> {
+                members = 2 + shape.nextInt(4);
+                int kind = shape.nextInt(6);
+                Raid10Layout l = kind < 4 ? Raid10Layout.near(2) : kind == 4 ? Raid10Layout.far(2) : Raid10Layout.offset(2);
+                layout = l.word();
+            }
+            default -> { }
+        }
+        if (level.isStriped()) {
+            chunkKib = 4 << shape.nextInt(5);
+        }
         long diskBytes = (3L + r.nextInt(3)) << 20;
         int clients = 1 + r.nextInt(4);
         // Reserves (~1 KiB), superblock buffers (4 KiB per member), the 1 MiB resync window, thread
@@ -46,18 +96,43 @@ public record SimConfig(long seed, long ops, int members, long diskBytes, int cl
         double yield = r.nextInt(3) == 0 ? 0 : r.nextDouble() * 0.5;
         double crashAfterFailure = r.nextInt(3) == 0 ? 1 : r.nextDouble() * 0.5;
         double heal = r.nextInt(3) == 0 ? 1 : r.nextDouble();
-        return new SimConfig(seed, ops, members, diskBytes, clients, budgetBytes, crash, restart, yield,
+        if (level.isStriped()) {
+            // The stripe cache takes a quarter of the budget and needs at least 4 stripes (members x unit).
+            budgetBytes += 16L * members * Math.min(chunkKib, 64) * 1024;
+        }
+        return new SimConfig(seed, ops, level, layout, chunkKib, members, diskBytes, clients, budgetBytes, crash, restart, yield,
             crashAfterFailure, heal, FaultModel.random(r));
     }
 
-    /** The one-line command that replays this run. */
+    /** This configuration with another fault model (tests that turn one fault on). */
+    public SimConfig withFaults(FaultModel f) {
+        return new SimConfig(seed, ops, level, layout, chunkKib, members, diskBytes, clients, budgetBytes, crashPerPhase,
+            restartPerPhase, yieldProbability, crashAfterFailure, healPerRestart, f);
+    }
+
+    private static final Raid5Algorithm[] RAID5_ALGORITHMS = {Raid5Algorithm.LEFT_ASYMMETRIC, Raid5Algorithm.RIGHT_ASYMMETRIC,
+        Raid5Algorithm.LEFT_SYMMETRIC, Raid5Algorithm.RIGHT_SYMMETRIC, Raid5Algorithm.PARITY_0, Raid5Algorithm.PARITY_N};
+    private static final Raid5Algorithm[] RAID6_ALGORITHMS = Raid5Algorithm.values();
+
+    /** The one-line command that replays this run (raid1 runs keep the command they always had). */
     public String replayCommand() {
-        return "jmd sim --seed " + seed + " --ops " + ops;
+        return "jmd sim --seed " + seed + " --ops " + ops + (level == RaidLevel.RAID1 ? "" : " --level " + level.mdadmName());
+    }
+
+    /** The level and its shape, as mdadm would name them ("raid5 x4 left-symmetric 16K"). */
+    public String shape() {
+        String s = level.mdadmName() + " x" + members;
+        if (level == RaidLevel.RAID5 || level == RaidLevel.RAID6) {
+            s += " " + Raid5Algorithm.fromLayout(layout).map(Raid5Algorithm::mdadmName).orElse("layout " + layout);
+        } else if (level == RaidLevel.RAID10) {
+            s += " layout " + Raid10Layout.decode(layout).map(Raid10Layout::mdadmName).orElse(Integer.toHexString(layout));
+        }
+        return chunkKib == 0 ? s : s + " " + chunkKib + "K";
     }
 
     @Override
     public String toString() {
-        return "seed " + seed + ": " + ops + " ops, raid1 x" + members + " of " + (diskBytes >> 20) + " MiB, " + clients
+        return "seed " + seed + ": " + ops + " ops, " + shape() + " of " + (diskBytes >> 20) + " MiB, " + clients
             + " clients, budget " + (budgetBytes >> 10) + " KiB, crash/phase " + String.format("%.2f", crashPerPhase)
             + ", restart/phase " + String.format("%.2f", restartPerPhase) + ", yield " + String.format("%.2f", yieldProbability)
             + ", crash after failure " + String.format("%.2f", crashAfterFailure) + ", heal " + String.format("%.2f", healPerRestart)

@@ -289,6 +289,34 @@ public final class SimDisk {
         return false;
     }
 
+    /**
+     * Every sector whose content a crash could change now: written since the last flush, or
+     * under a write in flight.
+     */
+    public void forEachVolatileSector(java.util.function.LongConsumer each) {
+        unflushed.keySet().forEach(each::accept);
+        for (Pending p : inFlight) {
+            for (long s = p.offsetBytes / SECTOR_BYTES; s < (p.offsetBytes + p.data.length) / SECTOR_BYTES; s++) {
+                each.accept(s);
+            }
+        }
+    }
+
+    /** The content of {@code sector} as reads see it, failed or latent or not (not to be changed). */
+    byte[] sectorContent(long sector) {
+        byte[] s = current.get(sector);
+        return s == null ? ZERO : s;
+    }
+
+    /** Copies the content at {@code offsetBytes} into {@code into}, as {@link #sectorContent} (a check, not a read). */
+    void peek(long offsetBytes, byte[] into) {
+        assertRange(offsetBytes, into.length);
+        for (int done = 0; done < into.length; done += SECTOR_BYTES) {
+            byte[] s = current.get((offsetBytes + done) / SECTOR_BYTES);
+            System.arraycopy(s == null ? ZERO : s, 0, into, done, SECTOR_BYTES);
+        }
+    }
+
     public int inFlightWrites() {
         return inFlight.size();
     }

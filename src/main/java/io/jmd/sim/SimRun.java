@@ -14,6 +14,7 @@ import io.jmd.sync.ThreadRole;
 import io.jmd.sync.WaitQueue;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,20 +23,35 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
- * One simulated run: the real engine (Env, assembly, MdArray, RAID1, md thread, timer, starter,
- * pools, buffer cache) on {@link SimDisk}s under the {@link SimScheduler}, driven by a random
- * workload of client threads and checked against the {@link Oracle}.
+ * One simulated run: the real engine (Env, assembly, MdArray, the level — raid1, raid5, raid6 or
+ * raid10, {@link SimConfig#level} — its md thread and online sync, timer, starter, pools, buffer
+ * cache) on {@link SimDisk}s under the {@link SimScheduler}, driven by a random workload of client
+ * threads and checked against the {@link Oracle}.
  *
  * <p>The driver (the main simulated thread, the "operator") runs phases: it starts the clients,
  * sleeps in simulated time while they work, injects faults (latent sector errors, whole-member
  * failures), and ends the phase with a crash (every thread killed mid-flight, the disks' crash
- * model applied, the Env thrown away, the array reassembled from the disks), a clean stop and
- * reassembly, or nothing. After the last phase it reads the whole array back and stops cleanly.
+ * model applied, the Env thrown away, the array reassembled from the disks: a dirty array resyncs
+ * online; a dirty degraded raid5/6 is refused as md refuses it, and forced), a clean stop and
+ * reassembly, or nothing. After the last phase it reads the whole array back, lets the sync
+ * finish and stops cleanly.
+ *
+ * <p>Faults stay within what the level tolerates ({@link LevelModel}): raid1 keeps every sector
+ * readable on some member; raid10 on some copy; raid5/6 keep at most one/two members missing or
+ * unreadable per grain of a row, and add no fault while a crash's resync is pending (the write
+ * hole: a member missing there is rebuilt from parity that may not match, which md does not
+ * survive either; the oracle counts such sectors as lost, {@link Oracle#lose}). The array may
+ * fail a member itself (one that kept needing corrections): the checks allow for it.
  *
  * <p>Checks: every read against the oracle (safety); every request ends within
  * {@link #LIVENESS_NANOS} of simulated time (liveness; faults here never stop a request from
  * ending, they only slow it); no deadlock (the scheduler's); no dependency-checker report; no
- * leaked buffer at a clean stop.
+ * leaked buffer at a clean stop; after the last clean stop, if the sync finished with every slot
+ * in sync, the members agree: mirror copies are equal and every row's parity matches its data
+ * (the disks are read directly: {@link LevelModel#disagreement}).
+ *
+ * <p>Run one seed with {@code jmd sim --seed N --ops M [--level L]} (the replay command every
+ * failure prints), a sweep with {@code jmd sim --level L --seeds A..B --ops M --parallel 2}.
  */
 public final class SimRun {
     /** A request not done within this much simulated time is a liveness failure. */
@@ -71,6 +87,14 @@ public final class SimRun {
         public long sectorsVerified;
         /** Wrong reads explained by a misdirected write (RAID1 cannot detect those: no checksums). */
         public long misdirectedReads;
+        /** Dirty degraded parity arrays started with --force (md refuses them otherwise). */
+        public long forcedStarts;
+        /** Sectors lost to the parity write hole (a crash mid-write with a member missing or unreadable there). */
+        public long lostSectors;
+        /** Reads of lost sectors that returned what no write put there. */
+        public long lostReads;
+        /** Clean stops after a finished sync where the members were compared (copies, parity) and agreed. */
+        public long agreementChecks;
 
         public long ops() {
             return reads + writes + flushes + trims;
@@ -81,7 +105,10 @@ public final class SimRun {
             return ops() + " ops (" + reads + " reads, " + writes + " writes, " + flushes + " flushes, " + trims + " trims), "
                 + crashes + " crashes, " + restarts + " restarts, " + memberFailures + " member failures, " + latentErrors
                 + " latent sector errors, " + readErrorsExcused + " read errors within tolerance, " + sectorsVerified
-                + " sectors verified" + (misdirectedReads == 0 ? "" : ", " + misdirectedReads + " misdirected reads");
+                + " sectors verified" + (misdirectedReads == 0 ? "" : ", " + misdirectedReads + " misdirected reads")
+                + (forcedStarts == 0 ? "" : ", " + forcedStarts + " forced starts")
+                + (lostSectors == 0 ? "" : ", " + lostSectors + " sectors lost to the write hole (" + lostReads + " read wrong)")
+                + (agreementChecks == 0 ? "" : ", members agreed at " + agreementChecks + " clean stop(s)");
         }
     }
 
@@ -93,6 +120,18 @@ public final class SimRun {
     private final Map<String, SimDisk> disks = new LinkedHashMap<>();
     private final Stats stats = new Stats();
     private Oracle oracle;
+    /** Placement and tolerance of the level (built at the first assembly). */
+    private LevelModel model;
+    /**
+     * Parity levels: member pages (4 KiB, the same on every member) a crash may have left with
+     * parity not matching data, until the resync has been over them (the write hole).
+     */
+    private final BitSet tornPages = new BitSet();
+    /**
+     * Torn pages of a dirty degraded array started with --force: no resync ever makes their
+     * parity match, so what is rebuilt there stays undefined for the rest of the run.
+     */
+    private final BitSet poisonedPages = new BitSet();
     private Env env;
     private MdArray array;
     private long dataOffsetBytes;
@@ -143,8 +182,41 @@ public final class SimRun {
             return;
         }
         verifyAll();
-        stopClean();
+        stopAndCompareMembers();
+        stats.lostReads = oracle.lostReads();
         log("done: " + stats);
+    }
+
+    /**
+     * The last stop: lets the sync (resync, recovery) finish, stops cleanly, and if every slot was
+     * in sync and nothing was left to resync, compares the members' content: mirror copies must be
+     * equal, every row's parity must match its data (exact: the disks are read directly).
+     */
+    private void stopAndCompareMembers() {
+        var engine = array.redundancy() == null ? null : array.redundancy().engine();
+        long deadline = sim.nowNanos() + LIVENESS_NANOS;
+        while (engine != null && !engine.isIdle() && sim.failure() == null) {
+            if (sim.nowNanos() > deadline) {
+                sim.fail(sim.waitForReport("liveness: the sync (" + engine.syncActionName() + ") still runs "
+                    + LIVENESS_NANOS / 1_000_000_000 + " s after the workload ended") + config.replayCommand());
+                throw new SimKilled();
+            }
+            sleep(100_000_000L);
+        }
+        LevelModel.Health h = health();
+        // Misdirected writes (a fault beyond every level here) leave members differing by design.
+        boolean complete = h.notWorking() == 0 && !array.needsResync() && config.faults().misdirectProbability() == 0
+            && poisonedPages.isEmpty();
+        stopClean();
+        if (complete && sim.failure() == null) {
+            String d = model.disagreement(h);
+            if (d != null) {
+                sim.fail("consistency: after a clean stop with the sync done, the members disagree: " + d + "\n"
+                    + config.replayCommand());
+                return;
+            }
+            stats.agreementChecks++;
+        }
     }
 
     private void log(String what) {
@@ -163,8 +235,11 @@ public final class SimRun {
         }
         Creator.Result created;
         try {
-            created = Creator.create(env, devs, new Creator.Request(CreateOptions.defaults(RaidLevel.RAID1, config.members()),
-                Optional.of("sim"), "sim", 0, false, true, false));
+            CreateOptions options = CreateOptions.defaults(config.level(), config.members());
+            if (config.level() != RaidLevel.RAID1) {
+                options = options.withLayout(config.layout()).withChunkKib(config.chunkKib());
+            }
+            created = Creator.create(env, devs, new Creator.Request(options, Optional.of("sim"), "sim", 0, false, true, false));
         } catch (MdException e) {
             throw new IllegalStateException("create: " + e.getMessage(), e);
         }
@@ -174,7 +249,13 @@ public final class SimRun {
             d.setDataStartBytes(dataOffsetBytes);
         }
         oracle = new Oracle((int) (created.arrayBytes() / 512));
-        log("created " + config);
+        // A lost sector written while its page's parity may not match can still be rebuilt wrong
+        // (the write updates P, and Q by read-modify-write, from a block rebuilt from that parity).
+        oracle.setStickyLost(s -> {
+            int page = (int) (model.memberSectorOf(s) / LevelModel.PAGE_SECTORS);
+            return tornPages.get(page) || poisonedPages.get(page);
+        });
+        log("created " + config + "; data at disk sector " + dataOffsetBytes / 512);
     }
 
     private void newEnv() {
@@ -194,12 +275,28 @@ public final class SimRun {
                 paths.add(d.name());
             }
         }
+        boolean force = false;
         while (true) {
             try {
-                array = Assembler.assemble(env, (n, ro) -> open(n), paths, new Assembler.Options(true, false));
+                array = Assembler.assemble(env, (n, ro) -> open(n), paths, new Assembler.Options(true, false, force));
                 log("assembled " + array.personality().status() + " " + array.notes());
+                if (model == null) {
+                    model = LevelModel.of(array.personality(), config.members(), oracle.sectors());
+                }
+                if (force) {
+                    poisonedPages.or(tornPages);
+                }
+                loseTornData();
                 return;
             } catch (MdException e) {
+                if (!force && e.getMessage().startsWith("cannot start dirty degraded array")) {
+                    // Parity not known to match data, and a member missing: md refuses, the operator
+                    // forces (mdadm --assemble --force); the write hole is the oracle's (loseTornData).
+                    log("forcing: " + e.getMessage());
+                    stats.forcedStarts++;
+                    force = true;
+                    continue;
+                }
                 String bad = paths.stream().filter(p -> e.getMessage().startsWith(p + ": no valid md v1 superblock")).findFirst()
                     .orElse(null);
                 if (bad == null || paths.size() == 1) {
@@ -271,6 +368,12 @@ public final class SimRun {
 
     /** One driver step: clients complete about {@link #OPS_PER_STEP} requests during its sleep. */
     private void injectFaults() {
+        if (!tornPages.isEmpty() && !array.needsResync()) {
+            tornPages.clear(); // the resync has been over every row
+        }
+        if (config.level() != RaidLevel.RAID1) {
+            noteMembersFailedByTheArray();
+        }
         FaultModel f = config.faults();
         if (f.latentPerOp() > 0 && random.nextDouble() < f.latentPerOp() * OPS_PER_STEP) {
             addLatent();
@@ -295,9 +398,15 @@ public final class SimRun {
         long sectors = d.sizeBytes() / SimDisk.SECTOR_BYTES - first;
         long at = first + random.nextLong(sectors);
         int run = 1 + random.nextInt(8);
+        if (config.level() != RaidLevel.RAID1 && faultsHeld()) {
+            return;
+        }
         int added = 0;
         for (long s = at; s < Math.min(at + run, first + sectors); s++) {
-            if (working.size() == 1 || readableElsewhere(working, d, s)) {
+            boolean allowed = config.level() == RaidLevel.RAID1
+                ? working.size() == 1 || readableElsewhere(working, d, s)
+                : model.latentAllowed(slotOf(d), s - first, health());
+            if (allowed) {
                 d.addLatent(s);
                 added++;
             }
@@ -338,6 +447,13 @@ public final class SimRun {
             return;
         }
         SimDisk d = working.get(random.nextInt(working.size()));
+        if (config.level() != RaidLevel.RAID1) {
+            if (faultsHeld() || !model.failAllowed(slotOf(d), health())) {
+                return;
+            }
+            failDisk(d);
+            return;
+        }
         List<SimDisk> rest = new ArrayList<>(working);
         rest.remove(d);
         if (rest.size() > 1) {
@@ -349,12 +465,119 @@ public final class SimRun {
                 }
             }
         }
+        failDisk(d);
+    }
+
+    private void failDisk(SimDisk d) {
         d.fail();
         stats.memberFailures++;
         log("member " + d.name() + " fails");
         // Power often fails with a disk (a shared supply, a controller): crash while the failure is
         // being recorded, the window where acknowledged writes depend on that record.
         crashSoon = random.nextDouble() < config.crashAfterFailure();
+    }
+
+    /**
+     * Parity levels while a crash's write hole is open (torn rows not yet resynced, or never to be
+     * after a forced start): no new fault, since a member missing or unreadable in such a row is
+     * rebuilt from parity that may not match (beyond what the level tolerates: md loses that data
+     * too).
+     */
+    private boolean faultsHeld() {
+        return model instanceof LevelModel.ParityModel && (array.needsResync() || !tornPages.isEmpty() || !poisonedPages.isEmpty());
+    }
+
+    private int slotOf(SimDisk d) {
+        for (var m : array.members()) {
+            if (m.path().equals(d.name())) {
+                return m.slot();
+            }
+        }
+        throw new IllegalStateException(d.name() + " is no member");
+    }
+
+    /** The slots' health now, for the level model. */
+    private LevelModel.Health health() {
+        LevelModel.Health h = new LevelModel.Health(config.members(), dataOffsetBytes / SimDisk.SECTOR_BYTES);
+        for (var m : array.members()) {
+            int k = m.slot();
+            if (k >= 0 && k < config.members()) {
+                SimDisk d = disks.get(m.path());
+                h.disk[k] = d;
+                h.working[k] = m.isInSync() && !d.isFailed();
+            }
+        }
+        return h;
+    }
+
+    /**
+     * At a crash, before the disks apply it (parity levels): the rows whose parity may not match
+     * their data afterwards are those with a member sector the crash may change (written since the
+     * last flush, or in flight) or an array write in flight (the engine may not have submitted all
+     * of its member writes).
+     */
+    private void noteTornPages() {
+        if (!(model instanceof LevelModel.ParityModel)) {
+            return;
+        }
+        long first = dataOffsetBytes / SimDisk.SECTOR_BYTES;
+        for (SimDisk d : disks.values()) {
+            d.forEachVolatileSector(s -> {
+                if (s >= first) {
+                    tornPages.set((int) ((s - first) / LevelModel.PAGE_SECTORS));
+                }
+            });
+        }
+        oracle.forEachInFlight(s -> tornPages.set((int) (model.memberSectorOf(s) / LevelModel.PAGE_SECTORS)));
+    }
+
+    /**
+     * After an assembly (parity levels): the data of a member missing or unreadable in a torn page
+     * (unreadable anywhere in the page's grain: the stripe machine rebuilds a member's whole range
+     * once one read of it failed) is rebuilt from parity that may not match, by reads, by the
+     * resync, or by a recovery: lost (the write hole, {@link Oracle}). Once the resync is done the
+     * torn pages are forgotten.
+     */
+    private void loseTornData() {
+        if (!(model instanceof LevelModel.ParityModel pm) || (tornPages.isEmpty() && poisonedPages.isEmpty())) {
+            return;
+        }
+        LevelModel.Health h = health();
+        int before = oracle.lostSectors();
+        BitSet pages = (BitSet) tornPages.clone();
+        pages.or(poisonedPages); // a forced start's torn pages never get their parity right
+        for (int page = pages.nextSetBit(0); page >= 0; page = pages.nextSetBit(page + 1)) {
+            for (int k = 0; k < pm.slots; k++) {
+                if (!h.working[k] || pm.badInGrain(k, (long) page * LevelModel.PAGE_SECTORS, h)) {
+                    pm.dataSectorsInPage(k, page, oracle::lose);
+                }
+            }
+        }
+        int lost = oracle.lostSectors() - before;
+        if (lost > 0) {
+            stats.lostSectors += lost;
+            log(lost + " sectors lost to the write hole (" + pages.cardinality() + " torn pages)");
+        }
+        if (!array.needsResync()) {
+            tornPages.clear();
+        }
+    }
+
+    /** In-sync members at the last look, by disk name (diagnostics). */
+    private final java.util.Set<String> inSyncSeen = new java.util.HashSet<>();
+
+    /** Logs members the array failed on its own (a disk it kept correcting, a failed rewrite). */
+    private void noteMembersFailedByTheArray() {
+        for (var m : array.members()) {
+            boolean in = m.isInSync();
+            if (!in && inSyncSeen.remove(m.path()) && !disks.get(m.path()).isFailed()) {
+                log("the array failed " + m.path() + " (" + m.state() + ", " + m.correctedReads() + " corrected reads"
+                    + (array.needsResync() ? ", resync pending" : "") + ")");
+                loseTornData(); // its rows the resync has not been over yet are rebuilt from parity that may not match
+            } else if (in) {
+                inSyncSeen.add(m.path());
+            }
+        }
     }
 
     /** Failed disks come back (a cable, a power cycle) with their stale content, sometimes. */
@@ -376,6 +599,7 @@ public final class SimRun {
         clients.clear();
         clientsRunning = 0;
         checkViolations();
+        noteTornPages();
         for (SimDisk d : disks.values()) {
             d.crash(random);
         }
@@ -473,6 +697,15 @@ public final class SimRun {
      * The client asks when it submits and when the read ends: a write may repair a sector between.
      */
     boolean readErrorExcused(int first, int count) {
+        if (config.level() != RaidLevel.RAID1) {
+            LevelModel.Health h = health();
+            for (int s = first; s < first + count; s++) {
+                if (!model.readable(s, h)) {
+                    return true;
+                }
+            }
+            return false;
+        }
         for (int s = first; s < first + count; s++) {
             long off = dataOffsetBytes + (long) s * 512;
             boolean readable = false;
@@ -490,6 +723,49 @@ public final class SimRun {
         return false;
     }
 
+    /** Where array sector {@code sector} lives and what it holds there now (a failure's diagnostics). */
+    String describe(int sector) {
+        return model == null ? "" : model.describe(sector, health());
+    }
+
+    /**
+     * For levels other than raid1: the members' health now, latent errors included, to judge a
+     * read that ends later against every fault it may have met ({@link #readErrorExcusedSince}).
+     */
+    Object healthSnapshot() {
+        return config.level() == RaidLevel.RAID1 ? null : health().snapshot();
+    }
+
+    /**
+     * Whether a read error is within tolerance with the faults of both {@code atSubmit} and now:
+     * the array may fail a member itself while a read is in flight (one that kept needing
+     * corrections), and the read may have met a latent error its own fix then removed.
+     */
+    boolean readErrorExcusedSince(Object atSubmit, int first, int count) {
+        if (atSubmit == null) {
+            return false;
+        }
+        LevelModel.Health h = health().worstWith((LevelModel.Health) atSubmit);
+        for (int s = first; s < first + count; s++) {
+            if (!model.readable(s, h)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether {@code sector} is lost to the write hole once the members the array failed on its own
+     * since the driver last looked are taken into account (a read may end before it looks).
+     */
+    boolean lostMeanwhile(int sector) {
+        if (config.level() == RaidLevel.RAID1) {
+            return false;
+        }
+        noteMembersFailedByTheArray();
+        return oracle.countIfLost(sector);
+    }
+
     /** Whether a misdirected write touched array sector {@code sector} on some member. */
     boolean misdirectExplains(int sector) {
         long off = dataOffsetBytes + (long) sector * 512;
@@ -501,8 +777,31 @@ public final class SimRun {
         return false;
     }
 
+    /**
+     * Whether a write error on array sectors [first, first+count) is within tolerance: for raid1,
+     * every member failed; for the other levels, some sector has no working member to be written
+     * to, or (parity levels) its grain has more members missing or unreadable than the parity
+     * covers (the array may fail a member itself, one that kept needing corrections, md's
+     * max_corr_read_errors: latent errors placed within tolerance before may then be beyond it).
+     */
+    boolean writeErrorExcused(int first, int count) {
+        if (config.level() == RaidLevel.RAID1) {
+            return allMembersFailed();
+        }
+        LevelModel.Health h = health();
+        for (int s = first; s < first + count; s++) {
+            if (!model.writable(s, h)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether every member the array writes to has failed (then write errors are expected). */
     boolean allMembersFailed() {
+        if (config.level() != RaidLevel.RAID1) {
+            return !model.writable(health());
+        }
         for (var m : array.members()) {
             if (m.isInSync() && !disks.get(m.path()).isFailed()) {
                 return false;

@@ -14,12 +14,21 @@ final class SimCommandTest {
     }
 
     @Test
+    void everyRedundantLevelRuns() {
+        for (String level : new String[] {"raid1", "raid5", "raid6", "raid10"}) {
+            assertEquals(0, Main.run("sim", "--seed", "3", "--ops", "200", "--level", level), level);
+        }
+    }
+
+    @Test
     void wrongUsageIsExitCodeTwo() {
         assertEquals(2, Main.run("sim"));
         assertEquals(2, Main.run("sim", "--seed", "1", "--seeds", "1..2"));
         assertEquals(2, Main.run("sim", "--seeds", "9..2"));
         assertEquals(2, Main.run("sim", "--seeds", "x"));
         assertEquals(2, Main.run("sim", "--seed", "1", "--ops", "0"));
+        assertEquals(2, Main.run("sim", "--seed", "1", "--level", "raid0"));
+        assertEquals(2, Main.run("sim", "--seed", "1", "--level", "raid4"));
     }
 
     @Test

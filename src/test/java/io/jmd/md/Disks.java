@@ -78,6 +78,19 @@ final class Disks implements AutoCloseable {
         }
     }
 
+    /** Creates an array of any level over {@code names} (members are new, all zeroes: clean at once). */
+    Creator.Result create(CreateOptions options, String... names) throws MdException, IOException {
+        List<BlockDevice> devs = new ArrayList<>();
+        for (String n : names) {
+            devs.add(opener().open(n, false));
+        }
+        try {
+            return Creator.create(env, devs, new Creator.Request(options, Optional.of("test"), "md", 0, false, true, false));
+        } finally {
+            devs.forEach(BlockDevice::close);
+        }
+    }
+
     MdArray assemble(boolean run, String... names) throws MdException {
         return Assembler.assemble(env, opener(), List.of(names), new Assembler.Options(run, false));
     }

@@ -595,7 +595,10 @@ final class StripeRedundancyTest {
                 long[] model = new long[(int) (a.sizeBytes() / BLOCK)];
                 writeStream(env, a, model, 300, 8, n -> { }, new AtomicInteger());
                 long dataOff = sbOf(env, disks, "d2").dataOffsetSectors() * 512;
-                disks.faults("d2").addRule(FaultRule.error(dataOff + (2 << 20), BLOCK, Bio.Op.READ).times(1));
+                // a bad block (it fails every read): the sync's window read fails, the retry in pieces
+                // finds the block, which is rebuilt and written back (a one-time error would read
+                // fine on the retry, and nothing is rebuilt then)
+                disks.faults("d2").addRule(FaultRule.error(dataOff + (2 << 20), BLOCK, Bio.Op.READ));
                 Member d2 = MemberManager.find(a, "d2");
                 var engine = a.redundancy().engine();
                 assertEquals(Errno.OK, engine.request(SyncAction.CHECK));

@@ -107,9 +107,7 @@ final class SimDiskTest {
         for (long seed = 1; seed <= 10; seed++) {
             SimConfig c = SimConfig.of(seed, 1000);
             FaultModel f = c.faults();
-            SimConfig m = new SimConfig(c.seed(), c.ops(), c.members(), c.diskBytes(), c.clients(), c.budgetBytes(),
-                c.crashPerPhase(), c.restartPerPhase(), c.yieldProbability(), c.crashAfterFailure(), c.healPerRestart(),
-                new FaultModel(f.queueDepth(), f.readLatencyMinNanos(), f.readLatencyMeanNanos(), f.writeLatencyMinNanos(),
+            SimConfig m = c.withFaults(new FaultModel(f.queueDepth(), f.readLatencyMinNanos(), f.readLatencyMeanNanos(), f.writeLatencyMinNanos(),
                     f.writeLatencyMeanNanos(), f.slowProbability(), f.latentPerOp(), f.memberFailurePerOp(), 0.01,
                     f.completeOnWorkers()));
             SimRun.Result r = SimRun.run(m);

@@ -37,6 +37,21 @@ final class SimReplayTest {
     }
 
     @Test
+    void replayingASeedOfEachLevelGivesTheIdenticalTrace() {
+        for (io.jmd.md.format.RaidLevel level : new io.jmd.md.format.RaidLevel[] {io.jmd.md.format.RaidLevel.RAID5,
+                io.jmd.md.format.RaidLevel.RAID6, io.jmd.md.format.RaidLevel.RAID10}) {
+            SimTrace a = new SimTrace(0, true);
+            SimTrace b = new SimTrace(0, true);
+            SimRun.Result ra = SimRun.run(SimConfig.of(3, 800, level), a);
+            SimRun.Result rb = SimRun.run(SimConfig.of(3, 800, level), b);
+            assertTrue(ra.ok(), ra::failure);
+            assertEquals(a.lines(), b.lines(), level + ": the traces differ");
+            assertEquals(ra.traceHash(), rb.traceHash());
+            assertEquals(ra.stats().toString(), rb.stats().toString());
+        }
+    }
+
+    @Test
     void differentSeedsTakeDifferentPaths() {
         assertNotEquals(SimRun.run(SimConfig.of(11, 300)).traceHash(), SimRun.run(SimConfig.of(12, 300)).traceHash());
     }

@@ -4,6 +4,7 @@ import io.jmd.Env;
 import io.jmd.block.Bio;
 import io.jmd.block.BioCallback;
 import io.jmd.block.Errno;
+import io.jmd.block.SyncIo;
 import io.jmd.mem.MemPool;
 import io.jmd.md.MdArray;
 import io.jmd.md.Member;
@@ -185,6 +186,10 @@ public abstract class MappedPersonality implements Personality {
     private void submitRead(MappedRequest r, MappedIo io) {
         r.remaining.incrementAndGet();
         memberIos.handOff(io);
+        if (readFix != null && !array.isReadOnly() && copiesMayDiffer(io)) {
+            readFix.queueSyncRead(io); // ends the piece once every copy holds what it read
+            return;
+        }
         if (!chooseReadCopy(io)) {
             endPiece(io, Errno.EIO);
             return;
@@ -238,6 +243,21 @@ public abstract class MappedPersonality implements Personality {
         MemorySegment data = p.data == null ? null : p.data.asSlice(io.pieceOffsetBytes, io.lengthBytes);
         m.ioStarted(offset + io.lengthBytes);
         m.device().submit(new Bio(p.op, offset, io.lengthBytes, data, p.flags, io, memberDone));
+    }
+
+    /** Whether a resync has yet to make the piece's copies agree, and more than one is in sync. */
+    private boolean copiesMayDiffer(MappedIo io) {
+        io.jmd.md.Redundancy red = array.redundancy();
+        if (io.copies < 2 || red == null
+            || !red.readFromFirst(io.request.parent.offsetBytes + io.pieceOffsetBytes, io.lengthBytes)) {
+            return false;
+        }
+        int inSync = 0;
+        for (int c = 0; c < io.copies; c++) {
+            Member m = slots[io.devices[c]];
+            inSync += m != null && m.isInSync() ? 1 : 0;
+        }
+        return inSync > 1;
     }
 
     /**
@@ -305,10 +325,9 @@ public abstract class MappedPersonality implements Personality {
             array.wakeMdThread();
             return;
         }
-        if (op == Bio.Op.FLUSH) {
-            endPiece(io, st);
-            return;
-        }
+        // A failed flush fails the member as a failed write does (raid1 too): the array's flush
+        // then succeeds once that is recorded (found by the simulator: a member dying under a
+        // flush failed the raid10's flush, though the array kept every copy it needed).
         m.countWriteError();
         if (array.memberError(m)) {
             io.request.memberFailed = true;
@@ -357,10 +376,34 @@ public abstract class MappedPersonality implements Personality {
             if (chooseReadCopy(retry)) {
                 issue(retry);
             } else {
-                DependencyChecker.runAtomic(env.scheduler().current(), () -> endPiece(retry, Errno.EIO));
+                int st = retry.copies > 1 && retry.lengthBytes > 512 ? readPiecewise(retry) : Errno.EIO;
+                DependencyChecker.runAtomic(env.scheduler().current(), () -> endPiece(retry, st));
             }
         }
         endHeld();
+    }
+
+    /**
+     * Every in-sync copy failed the whole piece: reads it a sector at a time, each sector from any
+     * copy that can read it, synchronously on the md thread, as raid1 does (and raid10d's
+     * fix_read_error, page by page). Different bad sectors on each copy then cost time, not data
+     * (found by the simulator: a raid10 read spanning a latent error on each copy ended with EIO).
+     * EIO only if some sector is unreadable on every copy.
+     */
+    private int readPiecewise(MappedIo io) {
+        MemorySegment data = io.request.parent.data.asSlice(io.pieceOffsetBytes, io.lengthBytes);
+        for (long at = 0; at < io.lengthBytes; at += 512) {
+            boolean read = false;
+            for (int c = 0; c < io.copies && !read; c++) {
+                Member m = slots[io.devices[c]];
+                read = m != null && m.isInSync() && SyncIo.read(env.scheduler(), m.device(),
+                    m.dataOffsetBytes() + io.memberOffsets[c] + at, data.asSlice(at, 512)) == Errno.OK;
+            }
+            if (!read) {
+                return Errno.EIO;
+            }
+        }
+        return Errno.OK;
     }
 
     @Override

@@ -91,6 +91,34 @@ public final class SyncBarrier {
         }
     }
 
+    /**
+     * A write that must not wait (a read-error rewrite from the md thread) enters if no sync window
+     * is up in [fromBytes, toBytes): false, entering nothing, if one is. Never blocks.
+     */
+    public boolean tryEnterNormal(long fromBytes, long toBytes) {
+        assert toBytes > fromBytes : "empty range";
+        boolean[] ok = {true};
+        java.util.List<Integer> entered = new java.util.ArrayList<>();
+        forEachBucket(fromBytes, toBytes, b -> {
+            if (!ok[0]) {
+                return;
+            }
+            pending.incrementAndGet(b);
+            entered.add(b);
+            if (barrier.get(b) != 0) {
+                ok[0] = false;
+            }
+        });
+        if (!ok[0]) {
+            for (int b : entered) {
+                if (pending.decrementAndGet(b) == 0 && barrier.get(b) > 0) {
+                    syncWait.wakeAll();
+                }
+            }
+        }
+        return ok[0];
+    }
+
     /** The normal write ended (completion callbacks: never blocks). */
     public void exitNormal(long fromBytes, long toBytes) {
         forEachBucket(fromBytes, toBytes, b -> {

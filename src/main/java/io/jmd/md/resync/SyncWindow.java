@@ -43,6 +43,8 @@ public final class SyncWindow {
     public int stage;
     public long triedSlots;
     public int sourceSlot;
+    /** Slots whose whole-window read failed and were read again in pieces (raid4/5/6). */
+    public long retriedSlots;
     /** Sectors found different (check, repair). */
     public long mismatchSectors;
     /**
@@ -69,6 +71,7 @@ public final class SyncWindow {
         this.stage = 0;
         this.triedSlots = 0;
         this.sourceSlot = -1;
+        this.retriedSlots = 0;
         this.mismatchSectors = 0;
         this.failed = false;
         this.failureReason = null;

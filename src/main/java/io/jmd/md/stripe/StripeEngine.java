@@ -108,7 +108,6 @@ public abstract class StripeEngine implements Personality {
     /** Writes held until the failure of a member they skipped is on disk. */
     private final io.jmd.md.HeldWrites<StripeRequest> held;
     private final BioCallback directDone = this::directDone;
-    private final BioCallback flushDone = this::flushDone;
     /** Online resync, recovery, check and repair (md's raid5_sync_request). */
     private final StripeSync sync;
 
@@ -356,7 +355,7 @@ public abstract class StripeEngine implements Personality {
                 continue;
             }
             r.remaining.incrementAndGet();
-            m.device().submit(new Bio(Bio.Op.FLUSH, 0, 0, null, 0, r, flushDone));
+            m.device().submit(new Bio(Bio.Op.FLUSH, 0, 0, null, 0, r, bio -> flushDone(bio, m)));
         }
     }
 
@@ -376,10 +375,20 @@ public abstract class StripeEngine implements Personality {
         array.wakeMdThread();
     }
 
-    private void flushDone(Bio bio) {
+    /**
+     * A failed flush fails the member as a failed write does (raid1 too): the array's flush then
+     * succeeds once that is recorded, unless the array cannot lose the member (found by the
+     * simulator: a member dying under a flush failed the array's flush, though it ran degraded).
+     */
+    private void flushDone(Bio bio, Member m) {
         StripeRequest r = (StripeRequest) bio.owner;
-        if (bio.status() != Errno.OK && r.error == 0) {
-            r.error = bio.status();
+        if (bio.status() != Errno.OK) {
+            m.countWriteError();
+            if (array.memberError(m)) {
+                r.memberFailed = true;
+            } else if (r.error == 0) {
+                r.error = bio.status();
+            }
         }
         if (r.remaining.decrementAndGet() == 0) {
             finish(r);

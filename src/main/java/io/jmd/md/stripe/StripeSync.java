@@ -22,9 +22,12 @@ import java.lang.foreign.MemorySegment;
  *            md: every block of the stripe that analyse_stripe counts in sync); a window
  *            that is a hole on all of them is not read: zeroes are consistent, and a recovery
  *            writes zeroes to its targets (MemberHoles)
- *   stage 1  per row piece: lost = members not read (missing, rebuilding, or the read failed);
- *              more lost than the parity covers: the window fails (recovery) or is skipped
- *              (resync/check/repair of an array with no redundancy left, as md skips it)
+ *   stage 1  a member whose window read failed is read again in pieces of a page or more (stage 3,
+ *            then on as stage 1): only the pieces it cannot read count as lost, as md handles a
+ *            read error per stripe (page) (see {@link #retryStage})
+ *            per row piece and page: lost = members not read (missing, rebuilding, or the read of
+ *              that page failed); more lost than the parity covers: the window fails (recovery)
+ *              or is skipped (resync/check/repair of an array with no redundancy left, as md skips it)
  *            rebuild the lost blocks from the others (RowMath)
  *            resync, check, repair: with redundancy left, compute the parity not used by the
  *              rebuild (raid5: P; raid6: P and Q, or the one left) and compare it page by page;
@@ -64,6 +67,8 @@ final class StripeSync implements SyncLevel {
     private int submitted;
     /** Per slot: where its member reads as zeroes (a window that is a hole on every member is not read). */
     private final MemberHoles[] holes;
+    /** Per page of the window being computed: the members whose read of it failed (sync thread only). */
+    private long[] pageLost = new long[0];
 
     StripeSync(StripeEngine engine) {
         this.engine = engine;
@@ -129,7 +134,8 @@ final class StripeSync implements SyncLevel {
     public boolean step(SyncWindow w) {
         return switch (w.stage) {
             case 0 -> readStage(w);
-            case 1 -> computeStage(w);
+            case 1 -> readsEnded(w);
+            case 3 -> computeStage(w, true);
             default -> writesEnded(w);
         };
     }
@@ -218,34 +224,114 @@ final class StripeSync implements SyncLevel {
         return true;
     }
 
-    private boolean computeStage(SyncWindow w) {
-        // the i-th read was of the i-th slot set in triedSlots
-        long readOk = 0;
-        long readFailed = 0;
-        Member[] failedMember = new Member[members];
+    /**
+     * The window's reads ended. A member whose read failed is read again in pieces (a page, or
+     * more when the window has too many pages for one step's I/O): a bad sector then costs the
+     * rebuild of its piece only. Rebuilding the member's whole window from parity instead would,
+     * in a resync after a crash, overwrite data it reads fine with what parity that does not match
+     * it yet says (found by the simulator: {@code jmd sim --seed 29 --ops 1500 --level raid5}, a
+     * latent error elsewhere in the window put another block's data in its place).
+     */
+    private boolean readsEnded(SyncWindow w) {
+        long failed = 0;
         int slot = -1;
         for (int i = 0; i < w.ios(); i++) {
             slot = nextSlot(w.triedSlots, slot);
-            if (w.ioStatus(i) == Errno.OK) {
-                readOk |= 1L << slot;
-            } else {
-                readFailed |= 1L << slot;
-                failedMember[slot] = w.ioMember(i);
+            if (w.ioStatus(i) != Errno.OK) {
+                failed |= 1L << slot;
                 w.ioMember(i).countReadError();
             }
         }
+        long piece = retryPieceBytes(w);
+        if (failed == 0 || piece >= w.lengthBytes()) {
+            return computeStage(w, false);
+        }
+        w.stage = 3;
+        w.retriedSlots = failed;
+        for (int s = 0; s < members; s++) {
+            if ((failed & (1L << s)) != 0) {
+                Member m = engine.member(s);
+                for (long at = 0; at < w.lengthBytes(); at += piece) {
+                    long len = Math.min(piece, w.lengthBytes() - at);
+                    w.submit(m, Bio.Op.READ, m.dataOffsetBytes() + w.offsetBytes() + at, len, w.buffer(s).asSlice(at, len));
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Size of the pieces a failed read is retried in: a page, or more to stay within a step's I/O. */
+    private long retryPieceBytes(SyncWindow w) {
+        long page = StripeGeometry.PAGE_BYTES;
+        long pieces = Math.max(1, SyncWindow.IOS_MAX / members);
+        return Math.max(page, Math.ceilDiv(Math.ceilDiv(w.lengthBytes(), pieces), page) * page);
+    }
+
+    /**
+     * Rebuilds what was lost and checks or rewrites parity. {@code retried}: the last stage read
+     * the members of {@link SyncWindow#retriedSlots} again in pieces (the window's reads of the
+     * others were fine); else it read every member of {@link SyncWindow#triedSlots} whole.
+     */
+    private boolean computeStage(SyncWindow w, boolean retried) {
+        long readOk = 0;
+        long readFailed = 0;
+        Member[] failedMember = new Member[members];
+        int pages = (int) Math.ceilDiv(w.lengthBytes(), StripeGeometry.PAGE_BYTES);
+        if (pageLost.length < pages) {
+            pageLost = new long[pages];
+        }
+        java.util.Arrays.fill(pageLost, 0, pages, 0L);
+        if (retried) {
+            readOk = w.triedSlots & ~w.retriedSlots;
+            long piece = retryPieceBytes(w);
+            int slot = -1;
+            long at = w.lengthBytes();
+            for (int i = 0; i < w.ios(); i++) {
+                if (at >= w.lengthBytes()) {
+                    slot = nextSlot(w.retriedSlots, slot);
+                    at = 0;
+                    readOk |= 1L << slot; // read, but for its failed pieces (pageLost)
+                }
+                if (w.ioStatus(i) != Errno.OK) {
+                    readFailed |= 1L << slot;
+                    failedMember[slot] = w.ioMember(i);
+                    long end = Math.min(w.lengthBytes(), at + piece);
+                    for (long p = at; p < end; p += StripeGeometry.PAGE_BYTES) {
+                        pageLost[(int) (p / StripeGeometry.PAGE_BYTES)] |= 1L << slot;
+                    }
+                }
+                at += piece;
+            }
+        } else {
+            // the i-th read was of the i-th slot set in triedSlots
+            int slot = -1;
+            for (int i = 0; i < w.ios(); i++) {
+                slot = nextSlot(w.triedSlots, slot);
+                if (w.ioStatus(i) == Errno.OK) {
+                    readOk |= 1L << slot;
+                } else {
+                    readFailed |= 1L << slot;
+                    failedMember[slot] = w.ioMember(i);
+                    for (int p = 0; p < pages; p++) {
+                        pageLost[p] |= 1L << slot;
+                    }
+                }
+            }
+        }
         long all = members == 64 ? -1L : (1L << members) - 1;
-        long lost = all & ~readOk;
-        if (Long.bitCount(lost) > maxDegraded) {
-            return fail(w, "no redundancy left to rebuild member bytes " + w.offsetBytes() + "+" + w.lengthBytes()
-                + " (" + Long.bitCount(lost) + " members could not be read)");
+        long notRead = all & ~readOk;
+        for (int p = 0; p < pages; p++) {
+            pageLost[p] |= notRead;
+            if (Long.bitCount(pageLost[p]) > maxDegraded) {
+                return fail(w, "no redundancy left to rebuild member bytes " + (w.offsetBytes() + (long) p * StripeGeometry.PAGE_BYTES)
+                    + "+" + StripeGeometry.PAGE_BYTES + " (" + Long.bitCount(pageLost[p]) + " members could not be read)");
+            }
         }
         for (int s = 0; s < members; s++) {
             byMember[s] = w.buffer(s);
         }
         MemorySegment wantP = w.buffer(members);
         MemorySegment wantQ = w.buffer(members + 1);
-        boolean verify = Long.bitCount(lost) < maxDegraded;
         boolean writesParity = w.action() == SyncAction.RESYNC || w.action() == SyncAction.REPAIR;
         long c = geometry.chunkBytes();
         long o = w.offsetBytes();
@@ -253,15 +339,23 @@ final class StripeSync implements SyncLevel {
         w.stage = 2;
         w.sourceSlot = -1; // 1 once parity was rewritten: the cache then forgets the window's stripes
         submitted = 0;
-        for (long at = o; at < end; at = (at / c + 1) * c) {
+        int page = StripeGeometry.PAGE_BYTES;
+        for (long at = o; at < end; ) {
+            // a run of pages within one row with the same lost members
             long row = at / c;
-            long pieceEnd = Math.min(end, (row + 1) * c);
+            long rowEnd = Math.min(end, (row + 1) * c);
+            long lost = pageLost[(int) ((at - o) / page)];
+            long runEnd = at;
+            while (runEnd < rowEnd && pageLost[(int) ((runEnd - o) / page)] == lost) {
+                runEnd = Math.min(rowEnd, runEnd + page);
+            }
             long from = at - o;
-            long len = pieceEnd - at;
+            long len = runEnd - at;
+            at = runEnd;
             RowPattern pat = geometry.layout().pattern(row);
             math.rebuild(pat, lost, byMember, from, len);
-            if (!verify) {
-                continue;
+            if (Long.bitCount(lost) >= maxDegraded) {
+                continue; // no parity left to check
             }
             long dataLost = lost & ~(1L << pat.pd()) & (pat.qd() >= 0 ? ~(1L << pat.qd()) : -1L);
             boolean checkP = (lost & (1L << pat.pd())) == 0 && dataLost == 0;
@@ -269,7 +363,8 @@ final class StripeSync implements SyncLevel {
             math.parity(pat, byMember, checkP ? wantP : null, checkQ ? wantQ : null, from, len);
             compare(w, pat, checkP, checkQ, wantP, wantQ, from, len, writesParity);
         }
-        long rewrite = readFailed | targetsOf(w);
+        long targets = targetsOf(w);
+        long rewrite = readFailed | targets;
         for (int s = 0; s < members; s++) {
             if ((rewrite & (1L << s)) == 0) {
                 continue;
@@ -278,14 +373,40 @@ final class StripeSync implements SyncLevel {
             if (m == null || m.state() == MemberState.FAULTY) {
                 continue;
             }
-            submitted++;
-            w.submit(m, Bio.Op.WRITE, m.dataOffsetBytes() + o, w.lengthBytes(), w.buffer(s));
+            if ((targets & (1L << s)) != 0) {
+                submitted++;
+                w.submit(m, Bio.Op.WRITE, m.dataOffsetBytes() + o, w.lengthBytes(), w.buffer(s));
+            } else {
+                // only the pages it could not read: the rest of its buffer is what it holds, or
+                // (a parity member) older than the parity compare() just wrote there
+                writeLostPages(w, m, s, pages);
+            }
             // md's R5_ReWrite: the rebuilt block is written back; a member that keeps needing it is failed
             if (failedMember[s] != null && m.countCorrectedRead() > StripeMachine.CORRECTED_READS_MAX) {
                 engine.array().memberError(m);
             }
         }
         return submitted == 0;
+    }
+
+    /** Writes back the runs of pages {@code slot} could not read, rebuilt in its buffer. */
+    private void writeLostPages(SyncWindow w, Member m, int slot, int pages) {
+        int page = StripeGeometry.PAGE_BYTES;
+        int p = 0;
+        while (p < pages) {
+            if ((pageLost[p] & (1L << slot)) == 0) {
+                p++;
+                continue;
+            }
+            int start = p;
+            while (p < pages && (pageLost[p] & (1L << slot)) != 0) {
+                p++;
+            }
+            long from = (long) start * page;
+            long len = Math.min(w.lengthBytes(), (long) p * page) - from;
+            submitted++;
+            w.submit(m, Bio.Op.WRITE, m.dataOffsetBytes() + w.offsetBytes() + from, len, w.buffer(slot).asSlice(from, len));
+        }
     }
 
     /** The lowest slot in {@code mask} above {@code after} (-1: the lowest of all). */
