@@ -163,7 +163,18 @@ public final class Raid1 implements Personality {
         m.device().submit(new Bio(p.op, offset, p.lengthBytes, p.data, p.flags, io, memberDone));
     }
 
-    /** Chooses an in-sync member not tried yet; null if none. */
+    /**
+     * Whether {@code m} holds current data for the whole read: in sync, or being rebuilt and past
+     * the read's end (raid1.c read_balance skips a not-In_sync rdev only while recovery_offset <
+     * this_sector + sectors). The checkpoint only moves to where every sync window below has
+     * written the member, and normal writes reach it all along.
+     */
+    private static boolean servesRead(Member m, Bio read) {
+        return m.isInSync() || (m.state() == MemberState.RECOVERING
+            && m.recoveryOffsetBytes() >= read.offsetBytes + read.lengthBytes);
+    }
+
+    /** Chooses a member holding the data (in sync, or rebuilt past the read), not tried yet; null if none. */
     private Member chooseReadMember(R1Request r) {
         Bio p = r.parent;
         Member best = null;
@@ -172,7 +183,7 @@ public final class Raid1 implements Personality {
         // (raid1.c's choose_first), so a block reads the same until the resync copies it.
         boolean first = array.redundancy() != null && array.redundancy().readFromFirst(p.offsetBytes, p.lengthBytes);
         for (Member m : slots) {
-            if (m == null || !m.isInSync() || (r.triedSlots & (1L << m.slot())) != 0) {
+            if (m == null || !servesRead(m, p) || (r.triedSlots & (1L << m.slot())) != 0) {
                 continue;
             }
             if (first) {
