@@ -261,7 +261,19 @@ public abstract class MappedPersonality implements Personality {
     }
 
     /**
-     * Picks an in-sync copy not tried yet: least busy, then nearest head, then lowest address.
+     * Whether {@code m} holds current data for [{@code memberOffsetBytes}, + {@code lengthBytes}):
+     * in sync, or being rebuilt and past its end (raid10.c read_balance skips a not-In_sync rdev
+     * only while recovery_offset < dev_sector + sectors). The checkpoint is a member offset below
+     * which every copy on the member was rebuilt, and normal writes reach the member all along.
+     */
+    private static boolean servesRead(Member m, long memberOffsetBytes, long lengthBytes) {
+        return m.isInSync() || (m.state() == MemberState.RECOVERING
+            && m.recoveryOffsetBytes() >= memberOffsetBytes + lengthBytes);
+    }
+
+    /**
+     * Picks a copy that holds the data (in sync, or rebuilt past it), not tried yet: least busy,
+     * then nearest head, then lowest address.
      * Where a resync has yet to make the copies agree, the first in-sync copy (raid10.c's
      * read_balance does not balance beyond next_resync): the resync copies from it, so a block
      * reads the same before and after.
@@ -274,7 +286,7 @@ public abstract class MappedPersonality implements Personality {
             && red.readFromFirst(io.request.parent.offsetBytes + io.pieceOffsetBytes, io.lengthBytes);
         for (int c = 0; c < io.copies; c++) {
             Member m = slots[io.devices[c]];
-            if (m == null || !m.isInSync() || (io.tried & (1L << c)) != 0) {
+            if (m == null || !servesRead(m, io.memberOffsets[c], io.lengthBytes) || (io.tried & (1L << c)) != 0) {
                 continue;
             }
             if (first) {

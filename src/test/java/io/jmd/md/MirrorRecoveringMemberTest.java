@@ -24,12 +24,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A raid1 member being rebuilt serves reads below its recovery checkpoint, as raid1.c's
- * read_balance has it (a not-In_sync rdev is skipped only while recovery_offset < the read's end):
- * when the only member in sync cannot read a block, the block comes from the recovering member if
- * the recovery has passed it, and is an I/O error only above the checkpoint.
+ * A raid1 or raid10 member being rebuilt serves reads below its recovery checkpoint, as the
+ * read_balance of raid1.c and raid10.c has it (a not-In_sync rdev is skipped only while
+ * recovery_offset < the read's end on it): when the only copy in sync cannot read a block, the
+ * block comes from the recovering member if the recovery has passed it, and is an I/O error only
+ * above the checkpoint.
  */
-final class Raid1RecoveringMemberTest {
+final class MirrorRecoveringMemberTest {
     private static final int MIB = 1 << 20;
 
     @RegisterExtension
@@ -73,6 +74,55 @@ final class Raid1RecoveringMemberTest {
                 engine.setFrozen(false);
                 awaitIdle(array);
                 assertEquals(MemberState.IN_SYNC, c.state());
+            }
+        }
+    }
+
+    @Test
+    void raid10NearReadsComeFromTheRecoveringMemberBelowItsCheckpointOnly() throws Exception {
+        Env env = jmd.env();
+        Raid10RedundancyTest.Shape shape = new Raid10RedundancyTest.Shape("n2x4",
+            io.jmd.md.format.Raid10Layout.near(2), 4, 512);
+        long chunk = 512 << 10;
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b", "c", "d", "e");
+            Raid10RedundancyTest.create(env, disks, shape, false, "a", "b", "c", "d");
+            try (MdArray array = assemble(disks, false, "a", "b", "c", "d")) {
+                for (long at = 0; at < array.sizeBytes(); at += MIB) {
+                    write(env, array, at, MIB, (int) (at / MIB) + 1);
+                }
+                MemberManager.fail(array, "b");
+                MemberManager.remove(array, "b");
+                SyncEngine engine = array.redundancy().engine();
+                engine.throttle().setLimits(1, 1_000);
+                assertTrue(MemberManager.add(array, "e", false).startsWith("added"));
+                Member e = MemberManager.find(array, "e");
+                await("a recovery checkpoint on e", () -> e.recoveryOffsetBytes() >= 2 * chunk);
+                assertEquals(1, e.slot(), "e takes b's slot, the mirror of a's");
+                engine.setFrozen(true);
+                await("the recovery stopped", () -> !engine.isRunning());
+                long offset = e.recoveryOffsetBytes();
+                assertEquals(MemberState.RECOVERING, e.state());
+                long memberData = array.sizeBytes() / 2;
+                assertTrue(offset + 2 * chunk <= memberData, "stopped midway: " + offset + " of " + memberData);
+
+                // near=2 on 4: even chunks live on a and e (slots 0, 1), at member offset chunk/2 * chunk
+                long dataOffset = sbOf(env, disks, "a").dataOffsetSectors() * 512;
+                disks.faults("a").addRule(FaultRule.error(dataOffset, DISK_BYTES - dataOffset, Bio.Op.READ));
+                long memberBelow = (offset / chunk - 1) * chunk;
+                long below = memberBelow / chunk * 2 * chunk;
+                assertEquals(Errno.OK, readBlock(env, array, below, (int) (below / MIB) + 1),
+                    "below the checkpoint the recovering member serves the read");
+                long memberAbove = (offset / chunk + 1) * chunk;
+                long above = memberAbove / chunk * 2 * chunk;
+                assertEquals(Errno.EIO, readBlock(env, array, above, (int) (above / MIB) + 1),
+                    "above the checkpoint nothing holds the block");
+
+                disks.faults("a").clearRules();
+                engine.throttle().setLimits(1_000, 10_000_000);
+                engine.setFrozen(false);
+                awaitIdle(array);
+                assertEquals(MemberState.IN_SYNC, e.state());
             }
         }
     }
