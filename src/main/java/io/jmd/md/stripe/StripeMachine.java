@@ -160,10 +160,11 @@ final class StripeMachine {
             if (issue(sh, op, Bio.Op.READ, 0)) {
                 return false;
             }
-            if (!rebuild(sh, lost)) {
+            if (unrecoverable(sh, lost) != 0) {
                 op.status = Errno.EIO; // a page has more members lost than the parity covers
                 return true;
             }
+            rebuild(sh, lost);
         }
         Bio parent = op.request.parent;
         MemorySegment.copy(sh.pages[dm], from, parent.data, op.fromArray - parent.offsetBytes, to - from);
@@ -326,10 +327,12 @@ final class StripeMachine {
         delays.issued(sh);
         if (!rmw && !allDataUpToDate(sh, p, cols)) {
             // degraded: the missing data comes back from parity first
-            if (!rebuild(sh, dataNotUpToDate(sh, p, cols))) {
-                failBatch(sh, n, Errno.EIO); // a page has more members lost than the parity covers
-                return n;
+            int missing = dataNotUpToDate(sh, p, cols);
+            int lost = unrecoverable(sh, missing);
+            if (lost != 0) {
+                return failWritesOn(sh, n, lost);
             }
+            rebuild(sh, missing);
             degradedWrites++;
         }
         if (rmw) {
@@ -422,6 +425,51 @@ final class StripeMachine {
             }
         }
         return true;
+    }
+
+    /**
+     * Some pages of the batch cannot be computed (more members lost there than the parity covers):
+     * the batch's ops that write any of them fail, and the others stay to be served as a batch of
+     * their own (md fails the bios of the pages' stripes only: a write elsewhere in the unit is
+     * not lost with them). Moves the failed ops to the head of the queue; returns how many.
+     */
+    private int failWritesOn(StripeHead sh, int n, int lostPages) {
+        StripeOp[] batch = new StripeOp[n];
+        for (int i = 0; i < n; i++) {
+            batch[i] = sh.ops.pollFirst();
+        }
+        int failed = 0;
+        for (int pass = 0; pass < 2; pass++) { // the kept ops back first, then the failed ones before them
+            for (int i = n - 1; i >= 0; i--) {
+                boolean fails = (opColumns(sh, batch[i]) & lostPages) != 0;
+                if (fails == (pass == 1)) {
+                    batch[i].phase = StripeOp.Phase.PLAN;
+                    sh.ops.addFirst(batch[i]);
+                    if (fails) {
+                        batch[i].status = Errno.EIO;
+                        failed++;
+                    }
+                }
+            }
+        }
+        assert failed > 0 : "no op of the batch writes the lost pages";
+        return failed;
+    }
+
+    /** The pages (columns) of its stripe a write op touches, in any data block. */
+    private int opColumns(StripeHead sh, StripeOp op) {
+        Bio parent = op.request.parent;
+        int unit = geometry.unitBytes();
+        int cols = 0;
+        for (int k = 0; k < dataDisks; k++) {
+            long cell = geometry.cellStart(sh.key, k);
+            long lo = Math.max(parent.offsetBytes, cell) - cell;
+            long hi = Math.min(parent.offsetBytes + parent.lengthBytes, cell + unit) - cell;
+            if (lo < hi) {
+                cols |= StripeGeometry.pageMask(lo, hi);
+            }
+        }
+        return cols;
     }
 
     private void failBatch(StripeHead sh, int n, int status) {
@@ -716,20 +764,26 @@ final class StripeMachine {
         return issue(sh, op, Bio.Op.READ, 0, true);
     }
 
-    /**
-     * Rebuilds, in the pages {@code cols}, every member's page that is not up to date from those
-     * that are: page by page, since which members are lost can differ from one page to the next.
-     * Returns false, rebuilding nothing, if some page has more members lost than the parity covers.
-     */
-    private boolean rebuild(StripeHead sh, int cols) {
+    /** The pages of {@code cols} with more members lost (not up to date) than the parity covers. */
+    private int unrecoverable(StripeHead sh, int cols) {
+        int out = 0;
         for (int rest = cols; rest != 0; rest &= rest - 1) {
             int page = Integer.numberOfTrailingZeros(rest);
             long lost = lostAt(sh, page);
             assert lostOnlyWhereBad(sh, lost, page) : "a member neither read nor lost at page " + page;
             if (Long.bitCount(lost) > maxDegraded) {
-                return false;
+                out |= 1 << page;
             }
         }
+        return out;
+    }
+
+    /**
+     * Rebuilds, in the pages {@code cols}, every member's page that is not up to date from those
+     * that are: page by page, since which members are lost can differ from one page to the next.
+     * Every page must be recoverable ({@link #unrecoverable}).
+     */
+    private void rebuild(StripeHead sh, int cols) {
         int rest = cols;
         while (rest != 0) {
             // a run of pages with the same members lost
@@ -746,7 +800,6 @@ final class StripeMachine {
         for (int m = 0; m < members; m++) {
             sh.uptodate[m] |= cols;
         }
-        return true;
     }
 
     private boolean lostOnlyWhereBad(StripeHead sh, long lost, int page) {
