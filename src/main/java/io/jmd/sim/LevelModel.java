@@ -8,7 +8,6 @@ import io.jmd.md.raid10.Raid10;
 import io.jmd.md.raid10.Raid10Geometry;
 import io.jmd.md.stripe.ParityLayout;
 import io.jmd.md.stripe.RowPattern;
-import io.jmd.md.stripe.StripeGeometry;
 import io.jmd.md.stripe.StripeEngine;
 
 import java.lang.foreign.MemorySegment;
@@ -24,10 +23,9 @@ import java.util.BitSet;
  * <p>Placement comes from the engine's own placement classes (Raid10Geometry, ParityLayout), which
  * the kernel interop tests hold to the kernel's. What this class adds is the level's promise: a
  * mirror sector is readable while one copy is; a parity sector while its data member reads it, or
- * while at most {@code maxDegraded} members are missing or unreadable in its grain of the row.
- * md's grain is a 4 KiB page (STRIPE_SIZE); jmd's stripe machine makes a member that failed a read
- * missing for the whole op, up to its stripe unit (min(chunk, 64 KiB)), so the grain here is the
- * unit, until that is fixed (SimFoundBugsTest.raid5ReadAroundBadPagesOfTwoMembersInOneUnit).
+ * while at most {@code maxDegraded} members are missing or unreadable in its grain of the row: a
+ * 4 KiB page, md's STRIPE_SIZE, which jmd's stripe machine keeps read failures at too (a bad sector
+ * costs its member that page of the stripe unit only: SimFoundBugsTest.raid5ReadAroundBadPagesOfTwoMembersInOneUnit).
  *
  * <p>Member sectors here count from the data offset; a {@link Health} maps slots to disks.
  */
@@ -336,7 +334,7 @@ abstract class LevelModel {
         private final ParityLayout layout;
         private final int chunkSectors;
         private final long memberSectors;
-        /** Sectors of the grain faults are counted in: the stripe unit (class comment). */
+        /** Sectors of the grain faults are counted in: a page (class comment). */
         private final int grainSectors;
 
         ParityModel(ParityLayout layout, int chunkSectors, long memberSectors, int arraySectors) {
@@ -344,7 +342,7 @@ abstract class LevelModel {
             this.layout = layout;
             this.chunkSectors = chunkSectors;
             this.memberSectors = memberSectors;
-            this.grainSectors = Math.min(chunkSectors, StripeGeometry.UNIT_BYTES_MAX / 512);
+            this.grainSectors = PAGE_SECTORS;
             for (int s = 0; s < arraySectors; s++) {
                 ParityLayout.Place p = layout.place(s, chunkSectors);
                 arraySectorAt[p.dataMember()][(int) p.memberSector()] = s;

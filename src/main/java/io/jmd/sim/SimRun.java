@@ -533,10 +533,8 @@ public final class SimRun {
 
     /**
      * After an assembly (parity levels): the data of a member missing or unreadable in a torn page
-     * (unreadable anywhere in the page's grain: the stripe machine rebuilds a member's whole range
-     * once one read of it failed) is rebuilt from parity that may not match, by reads, by the
-     * resync, or by a recovery: lost (the write hole, {@link Oracle}). Once the resync is done the
-     * torn pages are forgotten.
+     * is rebuilt from parity that may not match, by reads, by the resync, or by a recovery: lost
+     * (the write hole, {@link Oracle}). Once the resync is done the torn pages are forgotten.
      */
     private void loseTornData() {
         if (!(model instanceof LevelModel.ParityModel pm) || (tornPages.isEmpty() && poisonedPages.isEmpty())) {

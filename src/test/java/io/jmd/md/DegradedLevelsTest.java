@@ -143,10 +143,12 @@ final class DegradedLevelsTest {
             try (MdArray array = disks.assemble(false, names)) {
                 ArrayModel model = new ArrayModel(array.sizeBytes());
                 model.randomIo(env, array, 2, 60, 128 << 10, 4);
-                // ten places fail a read once (latent sector errors): each is served from parity, written back to
-                // d1 and read again there (md's R5_ReWrite), which then works
+                // ten bad sectors (latent sector errors) fail a read twice: the read, and the read of their page
+                // alone that finds which page failed (md's R5_ReadNoMerge retry; an error gone by then is no error).
+                // Each page is served from parity, written back to d1 and read again there (md's R5_ReWrite),
+                // which then works (the disk remapped the sector)
                 for (int i = 0; i < 10; i++) {
-                    disks.faults("d1").addRule(FaultRule.error(2 * MIB + i * 300L * 1024, 64 << 10, Bio.Op.READ).times(1));
+                    disks.faults("d1").addRule(FaultRule.error(2 * MIB + i * 300L * 1024, 512, Bio.Op.READ).times(2));
                 }
                 model.verify(env, array);
                 model.randomIo(env, array, 2, 40, 128 << 10, 5);

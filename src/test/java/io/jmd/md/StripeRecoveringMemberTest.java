@@ -122,6 +122,17 @@ final class StripeRecoveringMemberTest {
         return m;
     }
 
+    /**
+     * Empties the stripe cache (shrunk to its least, then set back): the rows filled before hold
+     * every member's pages, a missing member's too, and a read of a cached row needs no member.
+     */
+    private static void forgetCachedStripes(MdArray a) {
+        StripeEngine se = (StripeEngine) a.personality();
+        int size = se.stripeCacheSize();
+        se.setStripeCacheSize(4);
+        se.setStripeCacheSize(size);
+    }
+
     private static StripeGeometry geometry(MdArray a) {
         return ((StripeEngine) a.personality()).geometry();
     }
@@ -206,19 +217,23 @@ final class StripeRecoveringMemberTest {
                 assertEquals(0, r[1], "e not read above its checkpoint: " + Arrays.toString(r));
                 assertTrue(r[0] + r[2] + r[3] + r[4] > 0, "degraded read (what the stripe cache lacks): " + Arrays.toString(r));
 
-                // a second member (d2) cannot read a block: below the checkpoint, e helps rebuild it
+                forgetCachedStripes(a);
+                // a second member (d2) cannot read a block (twice: the stripe reads a failed page
+                // again on its own before it rebuilds it, as md): below the checkpoint, e helps rebuild it
                 int d2Slot = MemberManager.find(a, "d2").slot();
                 int d2Below = blockIn(a, d2Slot, 4 * chunk, offset); // rows of their own: nothing cached
-                disks.faults("d2").addRule(FaultRule.error(diskOffset(env, disks, a, "d2", d2Below), BLOCK, Bio.Op.READ).times(1));
+                disks.faults("d2").addRule(FaultRule.error(diskOffset(env, disks, a, "d2", d2Below), BLOCK, Bio.Op.READ).times(2));
                 before = reads(counters);
                 assertReads(env, a, model, d2Below);
                 assertTrue(readsSince(counters, before)[1] > 0, "rebuilt from e too");
                 // above it, two blocks of the row are lost: raid5 cannot
                 int d2Above = blockIn(a, d2Slot, offset + 4 * chunk, end);
-                disks.faults("d2").addRule(FaultRule.error(diskOffset(env, disks, a, "d2", d2Above), BLOCK, Bio.Op.READ).times(1));
+                FaultRule bad = disks.faults("d2").addRule(FaultRule.error(diskOffset(env, disks, a, "d2", d2Above), BLOCK,
+                    Bio.Op.READ));
                 int[] st = new int[1];
                 readVersion(env, a, d2Above, st);
                 assertEquals(Errno.EIO, st[0], "above the checkpoint e does not count");
+                disks.faults("d2").removeRule(bad);
                 assertTrue(MemberManager.find(a, "d2").isInSync(), "a read error fails no member");
 
                 // writes below: read-modify-write of e's block reads e's old data (4 data disks: 2 reads < 3)
@@ -314,21 +329,24 @@ final class StripeRecoveringMemberTest {
                 long offset = s1.recoveryOffsetBytes();
                 MemberManager.fail(a, "d4"); // raid6 can: s1 is not counted as working
                 Map<String, FaultRule> counters = countReads(disks, "d0", "s1", "d2", "d3", "d5");
+                forgetCachedStripes(a);
                 // d2 cannot read a block: with d4 gone that is two lost, s1 makes up the third source
                 int d2Slot = MemberManager.find(a, "d2").slot();
                 long chunk = geometry(a).chunkBytes();
                 long end = geometry(a).memberBytes();
                 int below = blockIn(a, d2Slot, 4 * chunk, offset);
-                disks.faults("d2").addRule(FaultRule.error(diskOffset(env, disks, a, "d2", below), BLOCK, Bio.Op.READ).times(1));
+                disks.faults("d2").addRule(FaultRule.error(diskOffset(env, disks, a, "d2", below), BLOCK, Bio.Op.READ).times(2));
                 long[] before = reads(counters);
                 assertReads(env, a, model, below);
                 assertTrue(readsSince(counters, before)[1] > 0, "s1 read for the rebuild");
                 // above the checkpoint: s1, d4 and d2 are three, more than raid6 covers
                 int above = blockIn(a, d2Slot, offset, end);
-                disks.faults("d2").addRule(FaultRule.error(diskOffset(env, disks, a, "d2", above), BLOCK, Bio.Op.READ).times(1));
+                FaultRule bad = disks.faults("d2").addRule(FaultRule.error(diskOffset(env, disks, a, "d2", above), BLOCK,
+                    Bio.Op.READ));
                 int[] st = new int[1];
                 readVersion(env, a, above, st);
                 assertEquals(Errno.EIO, st[0], "s1 does not count above its checkpoint");
+                disks.faults("d2").removeRule(bad);
                 // s1's own blocks below the checkpoint read from it
                 int onS1 = blockIn(a, s1.slot(), 0, 4 * chunk);
                 before = reads(counters);

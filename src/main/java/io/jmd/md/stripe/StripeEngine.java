@@ -370,7 +370,7 @@ public abstract class StripeEngine implements Personality {
         // md's raid5_align_endio: retry through the stripe, which rebuilds what the member lost
         slots[op.member].countReadError();
         op.kind = StripeOp.Kind.READ;
-        op.badMembers |= 1L << op.member;
+        op.directFailed = true;
         conversions.add(op);
         array.wakeMdThread();
     }
@@ -400,6 +400,12 @@ public abstract class StripeEngine implements Personality {
         return bio -> {
             if (bio.status() != Errno.OK) {
                 sh.ioErrors.getAndUpdate(e -> e | bit);
+                if (bio.op == Bio.Op.READ) {
+                    // which pages: a stripe read lands in the member's page buffer at its place in the unit
+                    long from = bio.data.address() - sh.pages[member].address();
+                    int pages = StripeGeometry.pageMask(from, from + bio.lengthBytes);
+                    sh.readErrorPages.getAndAccumulate(member, pages, (a, b) -> a | b);
+                }
             }
             if (sh.ioPending.decrementAndGet() == 0) {
                 queueForHandling(sh);

@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -19,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <h2>Who touches what</h2>
  * <ul>
  *   <li>{@code refs}, {@code inFreeList}, {@code queued}, {@code incoming}, {@code ioPending},
- *       {@code ioErrors}: atomics, any thread.</li>
+ *       {@code ioErrors}, {@code readErrorPages}: atomics, any thread.</li>
  *   <li>{@code key} and {@code pattern}: written only by the thread that claimed the stripe
  *       (refs = CLAIMED) before it is published in the cache map; read by anyone after that.</li>
  *   <li>Everything else (pages' contents, {@code uptodate}, {@code ops}, {@code readMask}): the md
@@ -61,6 +62,8 @@ final class StripeHead {
     final AtomicInteger ioPending = new AtomicInteger();
     /** Members whose I/O of the current phase failed (bit per member). */
     final AtomicLong ioErrors = new AtomicLong();
+    /** Per member: pages of the current read phase whose member read failed (the whole failed bio). */
+    final AtomicIntegerArray readErrorPages;
 
     // md thread only (see the class comment)
     final ArrayDeque<StripeOp> ops = new ArrayDeque<>();
@@ -68,6 +71,18 @@ final class StripeHead {
     final int[] uptodate;
     /** Per member: pages the current read phase asked for. */
     final int[] readMask;
+    /**
+     * Per member: pages a read of the op at the head failed (md's R5_ReadError, per page as md's
+     * stripe_head is a page): missing for that op there only, and rewritten once rebuilt.
+     */
+    final int[] failedPages;
+    /**
+     * Per member: pages in a failed read of several pages (which of them failed is not known):
+     * read again one page at a time before the op plans on (md's R5_ReadNoMerge retry).
+     */
+    final int[] suspectPages;
+    /** The current read phase reads one page per bio (its errors are exact pages). */
+    boolean pagewise;
     /** Ops at the head of {@link #ops} whose writes are in flight as one batch. */
     int batchOps;
     /** {@link StripeDelays}' state of this stripe: NONE, WAITING (on the delayed list), RELEASED. */
@@ -87,6 +102,9 @@ final class StripeHead {
         this.memberCallbacks = new BioCallback[buffers.length];
         this.uptodate = new int[buffers.length];
         this.readMask = new int[buffers.length];
+        this.failedPages = new int[buffers.length];
+        this.suspectPages = new int[buffers.length];
+        this.readErrorPages = new AtomicIntegerArray(buffers.length);
     }
 
     /** Takes on a new key: forgets every cached page. Only by the claimer. */
@@ -97,6 +115,7 @@ final class StripeHead {
         assert delay == StripeDelays.NONE : "assign of a delayed stripe";
         java.util.Arrays.fill(uptodate, 0);
         java.util.Arrays.fill(readMask, 0);
+        forgetReadFailures();
         ioErrors.set(0);
         stale.set(false);
         pattern = newPattern;
@@ -110,6 +129,12 @@ final class StripeHead {
     void forgetPages() {
         invalidate();
         java.util.Arrays.fill(readMask, 0);
+    }
+
+    /** The op at the head is over: the next op finds out for itself what its members cannot read. */
+    void forgetReadFailures() {
+        java.util.Arrays.fill(failedPages, 0);
+        java.util.Arrays.fill(suspectPages, 0);
     }
 
     /** Forgets every cached page (a write whose outcome on the members is unknown). md thread. */

@@ -4,7 +4,6 @@ import io.jmd.block.Bio;
 import io.jmd.block.Errno;
 import io.jmd.md.Member;
 import io.jmd.md.parity.Gf256;
-import io.jmd.md.parity.Parity;
 import io.jmd.md.parity.ParityKernels;
 
 import java.lang.foreign.MemorySegment;
@@ -29,8 +28,13 @@ import java.lang.foreign.MemorySegment;
  * of every touched column); a full-stripe write reads nothing. A plan that needs a block of a
  * missing member is not possible; if neither is, the surviving members are read and the missing
  * blocks rebuilt first (degraded write). Reads of a missing (or failing) member rebuild it the
- * same way. A member I/O error makes the member missing for the rest of the op; writes that fail
- * fail the member (the request then waits for the superblock), or the op if it cannot be lost.
+ * same way. A member read error makes the member missing for the rest of the op at the pages that
+ * failed only, as md, whose stripe_head is one page: a bad sector on one member and another on a
+ * second member, at other pages of the same unit, are two single failures that each page survives
+ * (a failed read of several pages is read again a page at a time to find which failed). Rebuilt
+ * pages a member failed to read are written back to it and read again (md's R5_ReadError,
+ * R5_ReWrite). Writes that fail fail the member (the request then waits for the superblock), or the
+ * op if it cannot be lost.
  */
 final class StripeMachine {
     /** md's max_corr_read_errors default: a member needing more read-error rewrites is failed. */
@@ -52,6 +56,8 @@ final class StripeMachine {
     private final MemorySegment[] syndrome;
     /** Per member: the buffer its next write comes from instead of the stripe page (a request's slice), or null. */
     private final MemorySegment[] writeFrom;
+    /** Rebuilds of lost pages (raid5: XOR; raid6: lib/raid6's cases), shared with the sync. */
+    private final RowMath math;
     /** Counters for tests and reports: which plan writes took (written by the md thread only). */
     volatile long rmwWrites;
     volatile long rcwWrites;
@@ -81,6 +87,7 @@ final class StripeMachine {
         this.sources = new MemorySegment[members];
         this.syndrome = new MemorySegment[members];
         this.writeFrom = new MemorySegment[members];
+        this.math = new RowMath(kernels, members);
     }
 
     /** Serves the stripe's ops until one waits for I/O (or is delayed) or none is left. */
@@ -104,6 +111,7 @@ final class StripeMachine {
                 finished[i] = sh.ops.pollFirst();
             }
             boolean last = sh.ops.isEmpty();
+            sh.forgetReadFailures(); // they were the finished op's (a later op reads for itself)
             for (StripeOp f : finished) {
                 engine.opDone(f);
                 engine.cache.release(sh); // the op's reference; after the last one the stripe may be reused at once
@@ -122,11 +130,8 @@ final class StripeMachine {
     // ---- reads ----
 
     private boolean stepRead(StripeHead sh, StripeOp op) {
-        if (op.fixPages != 0) {
+        if (op.fixing) {
             return readFixStep(sh, op);
-        }
-        if (op.phase == StripeOp.Phase.READING) {
-            absorbReads(sh, op);
         }
         RowPattern p = sh.pattern;
         int dm = p.dataMember()[op.dataIndex];
@@ -134,37 +139,60 @@ final class StripeMachine {
         long from = op.fromArray - cell;
         long to = op.toArray - cell;
         int pages = StripeGeometry.pageMask(from, to);
-        long failed = engine.failedMembers(sh.key) | op.badMembers;
-        if ((sh.uptodate[dm] & pages) != pages) {
-            clear(need);
-            if ((failed & (1L << dm)) == 0) {
-                need[dm] = pages & ~sh.uptodate[dm];
-            } else {
-                if (Long.bitCount(failed) > maxDegraded) {
-                    op.status = Errno.EIO; // more members lost than the parity covers
-                    return true;
-                }
-                needSurvivors(sh, pages, failed);
+        if (op.phase == StripeOp.Phase.READING) {
+            absorbReads(sh, op);
+        } else if (op.directFailed) {
+            // md's aligned read that failed goes through the stripe, which reads the member a page
+            // at a time: only the pages it cannot read are rebuilt
+            op.directFailed = false;
+            sh.suspectPages[dm] |= pages & ~sh.uptodate[dm];
+        }
+        int want = pages & ~sh.uptodate[dm];
+        if (want != 0) {
+            if (retrySuspects(sh, op)) {
+                return false;
             }
+            long failed = engine.failedMembers(sh.key);
+            int lost = want & bad(sh, dm, failed);
+            clear(need);
+            need[dm] = want & ~lost;
+            needSurvivors(sh, lost, failed);
             if (issue(sh, op, Bio.Op.READ, 0)) {
                 return false;
             }
-            rebuild(sh, pages, failed);
+            if (unrecoverable(sh, lost) != 0) {
+                op.status = Errno.EIO; // a page has more members lost than the parity covers
+                return true;
+            }
+            rebuild(sh, lost);
         }
         Bio parent = op.request.parent;
         MemorySegment.copy(sh.pages[dm], from, parent.data, op.fromArray - parent.offsetBytes, to - from);
-        return !startReadFix(sh, op, dm, pages);
+        return !startReadFix(sh, op);
     }
 
     // ---- read errors rewritten (md's R5_ReadError -> R5_ReWrite -> read again) ----
 
     /**
-     * The op's member failed to read {@code pages} and the stripe rebuilt them (the request has
-     * its data already): they are written back to the member, which makes a disk remap a bad
-     * sector, then read again from it. Returns true if the fix started (the op ends after it).
+     * Members failed to read pages of the op and the stripe rebuilt them (the request has its data
+     * already): those pages, and only those, are written back to their members, which makes a disk
+     * remap a bad sector, then read again from them. Returns true if the fix started (the op ends
+     * after it).
      */
-    private boolean startReadFix(StripeHead sh, StripeOp op, int dm, int pages) {
-        if ((op.badMembers & (1L << dm)) == 0 || (engine.failedMembers(sh.key) & (1L << dm)) != 0 || engine.array().isReadOnly()) {
+    private boolean startReadFix(StripeHead sh, StripeOp op) {
+        if (engine.array().isReadOnly()) {
+            return false;
+        }
+        long failed = engine.failedMembers(sh.key);
+        clear(need);
+        boolean any = false;
+        for (int m = 0; m < members; m++) {
+            // what it could not read and is rebuilt now; the fix's steps work on this set
+            sh.failedPages[m] = (failed & (1L << m)) != 0 ? 0 : sh.failedPages[m] & sh.uptodate[m];
+            need[m] = sh.failedPages[m];
+            any |= need[m] != 0;
+        }
+        if (!any) {
             return false;
         }
         // The rewrite is a member write the sync must not run beside: a window reading the member
@@ -176,9 +204,7 @@ final class StripeMachine {
         if (barrier != null && !barrier.tryEnterNormal(fixFrom(op), fixTo(op))) {
             return false;
         }
-        clear(need);
-        need[dm] = pages;
-        op.fixPages = pages;
+        op.fixing = true;
         if (issue(sh, op, Bio.Op.WRITE, 0)) {
             return true;
         }
@@ -215,32 +241,42 @@ final class StripeMachine {
     }
 
     private boolean readFixStepInner(StripeHead sh, StripeOp op) {
-        int dm = sh.pattern.dataMember()[op.dataIndex];
-        Member m = engine.member(dm);
-        boolean failed = sh.ioErrors.getAndSet(0) != 0;
         boolean rewritten = op.phase == StripeOp.Phase.WRITING;
-        sh.readMask[dm] = 0;
-        if (failed || m == null) {
-            if (m != null) {
-                if (rewritten) {
-                    m.countWriteError();
-                } else {
-                    m.countReadError();
-                }
-                engine.array().memberError(m);
+        long errors = sh.ioErrors.getAndSet(0);
+        java.util.Arrays.fill(sh.readMask, 0);
+        clear(need);
+        for (int m = 0; m < members; m++) {
+            int fix = sh.failedPages[m];
+            if (fix == 0) {
+                continue;
             }
-            sh.uptodate[dm] &= ~op.fixPages; // what the member holds there is unknown now
-            return true;
+            Member member = engine.member(m);
+            if ((errors & (1L << m)) != 0 || member == null) {
+                if (member != null) {
+                    if (rewritten) {
+                        member.countWriteError();
+                    } else {
+                        member.countReadError();
+                    }
+                    engine.array().memberError(member);
+                }
+                sh.uptodate[m] &= ~fix; // what the member holds there is unknown now
+                sh.failedPages[m] = 0;
+            } else if (rewritten) {
+                need[m] = fix; // read it back over the rebuilt copy: the request has its data
+            } else {
+                sh.failedPages[m] = 0;
+                // md corrects (and counts) a stripe, one page, at a time
+                boolean tooMany = false;
+                for (int i = 0; i < Integer.bitCount(fix); i++) {
+                    tooMany |= member.countCorrectedRead() > CORRECTED_READS_MAX;
+                }
+                if (tooMany) {
+                    engine.array().memberError(member); // md's max_corr_read_errors: it keeps failing
+                }
+            }
         }
-        if (rewritten) {
-            clear(need);
-            need[dm] = op.fixPages; // read it back over the rebuilt copy: the request has its data
-            return !issue(sh, op, Bio.Op.READ, 0);
-        }
-        if (m.countCorrectedRead() > CORRECTED_READS_MAX) {
-            engine.array().memberError(m); // md's max_corr_read_errors: it keeps failing
-        }
-        return true;
+        return !(rewritten && issue(sh, op, Bio.Op.READ, 0));
     }
 
     // ---- writes ----
@@ -261,23 +297,24 @@ final class StripeMachine {
             absorbReads(sh, head);
         }
         int n = 0;
-        long badMembers = 0;
         boolean fua = false;
         for (StripeOp o : sh.ops) {
             if (o.kind != StripeOp.Kind.WRITE) {
                 break;
             }
             n++;
-            badMembers |= o.badMembers;
             fua |= o.request.parent.fua();
         }
         RowPattern p = sh.pattern;
         int cols = ranges(sh, n);
-        long failed = engine.failedMembers(sh.key) | badMembers;
+        long failed = engine.failedMembers(sh.key);
         if (Long.bitCount(failed) > maxDegraded) {
             delays.issued(sh);
             failBatch(sh, n, Errno.EIO);
             return n;
+        }
+        if (retrySuspects(sh, head)) {
+            return 0;
         }
         boolean rmw = plan(sh, p, cols, failed);
         if (anyNeeded() && delays.hold(sh, !fua && completedByWhatFollows(sh, p, n))) {
@@ -289,7 +326,13 @@ final class StripeMachine {
         }
         delays.issued(sh);
         if (!rmw && !allDataUpToDate(sh, p, cols)) {
-            rebuild(sh, cols, failed); // degraded: the missing data comes back from parity first
+            // degraded: the missing data comes back from parity first
+            int missing = dataNotUpToDate(sh, p, cols);
+            int lost = unrecoverable(sh, missing);
+            if (lost != 0) {
+                return failWritesOn(sh, n, lost);
+            }
+            rebuild(sh, missing);
             degradedWrites++;
         }
         if (rmw) {
@@ -300,7 +343,7 @@ final class StripeMachine {
             if (fullStripe) {
                 fullStripeWrites++;
             }
-            if (!(fullStripe && failed == 0 && writeFromRequests(sh, p, n))) {
+            if (!(fullStripe && !anyLost(sh, cols, failed) && writeFromRequests(sh, p, n))) {
                 reconstructWrite(sh, p, cols, n);
             }
             rcwWrites++;
@@ -384,6 +427,51 @@ final class StripeMachine {
         return true;
     }
 
+    /**
+     * Some pages of the batch cannot be computed (more members lost there than the parity covers):
+     * the batch's ops that write any of them fail, and the others stay to be served as a batch of
+     * their own (md fails the bios of the pages' stripes only: a write elsewhere in the unit is
+     * not lost with them). Moves the failed ops to the head of the queue; returns how many.
+     */
+    private int failWritesOn(StripeHead sh, int n, int lostPages) {
+        StripeOp[] batch = new StripeOp[n];
+        for (int i = 0; i < n; i++) {
+            batch[i] = sh.ops.pollFirst();
+        }
+        int failed = 0;
+        for (int pass = 0; pass < 2; pass++) { // the kept ops back first, then the failed ones before them
+            for (int i = n - 1; i >= 0; i--) {
+                boolean fails = (opColumns(sh, batch[i]) & lostPages) != 0;
+                if (fails == (pass == 1)) {
+                    batch[i].phase = StripeOp.Phase.PLAN;
+                    sh.ops.addFirst(batch[i]);
+                    if (fails) {
+                        batch[i].status = Errno.EIO;
+                        failed++;
+                    }
+                }
+            }
+        }
+        assert failed > 0 : "no op of the batch writes the lost pages";
+        return failed;
+    }
+
+    /** The pages (columns) of its stripe a write op touches, in any data block. */
+    private int opColumns(StripeHead sh, StripeOp op) {
+        Bio parent = op.request.parent;
+        int unit = geometry.unitBytes();
+        int cols = 0;
+        for (int k = 0; k < dataDisks; k++) {
+            long cell = geometry.cellStart(sh.key, k);
+            long lo = Math.max(parent.offsetBytes, cell) - cell;
+            long hi = Math.min(parent.offsetBytes + parent.lengthBytes, cell + unit) - cell;
+            if (lo < hi) {
+                cols |= StripeGeometry.pageMask(lo, hi);
+            }
+        }
+        return cols;
+    }
+
     private void failBatch(StripeHead sh, int n, int status) {
         int i = 0;
         for (StripeOp o : sh.ops) {
@@ -444,13 +532,13 @@ final class StripeMachine {
             int m = p.dataMember()[k];
             int old = touch[k] & ~sh.uptodate[m];
             if (old != 0) {
-                rmwOk &= (failed & (1L << m)) == 0;
+                rmwOk &= (old & bad(sh, m, failed)) == 0;
                 rmwNeed[m] |= old;
                 rmwCost += Integer.bitCount(old);
             }
             int other = cols & ~full[k] & ~sh.uptodate[m];
             if (other != 0) {
-                rcwOk &= (failed & (1L << m)) == 0;
+                rcwOk &= (other & bad(sh, m, failed)) == 0;
                 rcwNeed[m] |= other;
                 rcwCost += Integer.bitCount(other);
             }
@@ -461,12 +549,12 @@ final class StripeMachine {
             }
             int old = cols & ~sh.uptodate[parity];
             if (old != 0) {
-                rmwOk &= (failed & (1L << parity)) == 0;
+                rmwOk &= (old & bad(sh, parity, failed)) == 0;
                 rmwNeed[parity] |= old;
                 rmwCost += Integer.bitCount(old);
             }
         }
-        if (rmwOk && failed == 0 && engine.parityMayDiffer(sh.key)) {
+        if (rmwOk && !anyLost(sh, cols, failed) && engine.parityMayDiffer(sh.key)) {
             rmwOk = false; // not resynced yet: rcw makes the parity match its data (md's handle_stripe_dirtying)
         }
         if (rmwOk && (!rcwOk || rmwCost < rcwCost)) {
@@ -483,13 +571,16 @@ final class StripeMachine {
     }
 
     private boolean allDataUpToDate(StripeHead sh, RowPattern p, int cols) {
+        return dataNotUpToDate(sh, p, cols) == 0;
+    }
+
+    /** The pages of {@code cols} where some data block the batch does not wholly write is not up to date. */
+    private int dataNotUpToDate(StripeHead sh, RowPattern p, int cols) {
+        int out = 0;
         for (int k = 0; k < dataDisks; k++) {
-            int m = p.dataMember()[k];
-            if ((cols & ~full[k] & ~sh.uptodate[m]) != 0) {
-                return false;
-            }
+            out |= cols & ~full[k] & ~sh.uptodate[p.dataMember()[k]];
         }
-        return true;
+        return out;
     }
 
     /**
@@ -632,80 +723,104 @@ final class StripeMachine {
 
     // ---- rebuilding missing blocks ----
 
-    /** Needs every page of {@code cols} of every working member that is not up to date. */
+    /** The pages member {@code m} cannot give for this op: all if it is missing, else those it failed to read. */
+    private static int bad(StripeHead sh, int m, long failed) {
+        return (failed & (1L << m)) != 0 ? -1 : sh.failedPages[m];
+    }
+
+    /** Whether any member is missing, or failed to read a page of {@code cols} (md: s->failed != 0). */
+    private boolean anyLost(StripeHead sh, int cols, long failed) {
+        if (failed != 0) {
+            return true;
+        }
+        for (int m = 0; m < members; m++) {
+            if ((sh.failedPages[m] & cols) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Also needs every page of {@code cols} that a member can give and is not up to date. */
     private void needSurvivors(StripeHead sh, int cols, long failed) {
         for (int m = 0; m < members; m++) {
-            if ((failed & (1L << m)) == 0) {
-                need[m] = cols & ~sh.uptodate[m];
-            }
+            need[m] |= cols & ~sh.uptodate[m] & ~bad(sh, m, failed);
         }
     }
 
     /**
-     * Rebuilds, in the columns {@code cols}, every member whose pages there are not up to date,
-     * from the others (which are). At most maxDegraded members can be missing.
+     * Reads the pages of failed multi-page reads again, one page per bio (md retries a failed read
+     * with R5_ReadNoMerge for the same reason: one bad sector fails the whole bio), so only the
+     * pages that fail again count as lost (the sync does the same: StripeSync's retry in pieces).
+     * Returns true if reads were issued.
      */
-    private void rebuild(StripeHead sh, int cols, long failed) {
-        RowPattern p = sh.pattern;
-        long missing = 0;
+    private boolean retrySuspects(StripeHead sh, StripeOp op) {
+        long failed = engine.failedMembers(sh.key);
+        clear(need);
         for (int m = 0; m < members; m++) {
-            if ((sh.uptodate[m] & cols) != cols) {
-                assert (failed & (1L << m)) != 0 : "member " + m + " neither read nor missing";
-                missing |= 1L << m;
+            need[m] = (failed & (1L << m)) != 0 ? 0 : sh.suspectPages[m] & ~sh.uptodate[m];
+            sh.suspectPages[m] = 0;
+        }
+        return issue(sh, op, Bio.Op.READ, 0, true);
+    }
+
+    /** The pages of {@code cols} with more members lost (not up to date) than the parity covers. */
+    private int unrecoverable(StripeHead sh, int cols) {
+        int out = 0;
+        for (int rest = cols; rest != 0; rest &= rest - 1) {
+            int page = Integer.numberOfTrailingZeros(rest);
+            long lost = lostAt(sh, page);
+            assert lostOnlyWhereBad(sh, lost, page) : "a member neither read nor lost at page " + page;
+            if (Long.bitCount(lost) > maxDegraded) {
+                out |= 1 << page;
             }
         }
-        if (missing == 0) {
-            return;
-        }
-        assert Long.bitCount(missing) <= maxDegraded : "cannot rebuild " + Long.bitCount(missing) + " members";
-        long lost = missing;
-        forEachRun(cols, (from, len) -> rebuildRun(sh, p, lost, from, len));
-        for (int m = 0; m < members; m++) {
-            if ((missing & (1L << m)) != 0) {
-                sh.uptodate[m] |= cols;
+        return out;
+    }
+
+    /**
+     * Rebuilds, in the pages {@code cols}, every member's page that is not up to date from those
+     * that are: page by page, since which members are lost can differ from one page to the next.
+     * Every page must be recoverable ({@link #unrecoverable}).
+     */
+    private void rebuild(StripeHead sh, int cols) {
+        int rest = cols;
+        while (rest != 0) {
+            // a run of pages with the same members lost
+            int first = Integer.numberOfTrailingZeros(rest);
+            long lost = lostAt(sh, first);
+            int end = first + 1;
+            while ((rest & (1 << end)) != 0 && lostAt(sh, end) == lost) {
+                end++;
             }
+            math.rebuild(sh.pattern, lost, sh.pages, (long) first * StripeGeometry.PAGE_BYTES,
+                (long) (end - first) * StripeGeometry.PAGE_BYTES);
+            rest &= ~(((1 << (end - first)) - 1) << first);
+        }
+        for (int m = 0; m < members; m++) {
+            sh.uptodate[m] |= cols;
         }
     }
 
-    private void rebuildRun(StripeHead sh, RowPattern p, long missing, long from, long len) {
-        if (p.qd() < 0) {
-            // raid4/5: the one missing block is the XOR of all the others
-            int lostMember = Long.numberOfTrailingZeros(missing);
-            int n = 0;
-            for (int m = 0; m < members; m++) {
-                if (m != lostMember) {
-                    sources[n++] = sh.pages[m];
-                }
-            }
-            kernels.xor(sh.pages[lostMember], sources, n, from, len);
-            return;
-        }
-        boolean pLost = (missing & (1L << p.pd())) != 0;
-        boolean qLost = (missing & (1L << p.qd())) != 0;
-        long dataLost = missing & ~(1L << p.pd()) & ~(1L << p.qd());
-        fillSyndromeSlots(sh, p);
-        MemorySegment pPage = sh.pages[p.pd()];
-        MemorySegment qPage = sh.pages[p.qd()];
-        switch (Long.bitCount(dataLost)) {
-            case 0 -> kernels.genSyndrome(syndrome, p.slots(), pLost ? pPage : null, qLost ? qPage : null, from, len);
-            case 1 -> {
-                int a = p.slot()[Long.numberOfTrailingZeros(dataLost)];
-                if (!pLost) {
-                    Parity.recoverDataFromP(kernels, syndrome, p.slots(), a, pPage, sources, from, len);
-                    if (qLost) {
-                        kernels.genSyndrome(syndrome, p.slots(), null, qPage, from, len);
-                    }
-                } else {
-                    Parity.recoverDataAndP(kernels, syndrome, p.slots(), a, pPage, qPage, from, len);
-                }
-            }
-            default -> {
-                int first = p.slot()[Long.numberOfTrailingZeros(dataLost)];
-                int second = p.slot()[63 - Long.numberOfLeadingZeros(dataLost)];
-                Parity.recoverTwoData(kernels, syndrome, p.slots(), Math.min(first, second), Math.max(first, second),
-                    pPage, qPage, from, len);
+    private boolean lostOnlyWhereBad(StripeHead sh, long lost, int page) {
+        long failed = engine.failedMembers(sh.key);
+        for (int m = 0; m < members; m++) {
+            if ((lost & (1L << m)) != 0 && (bad(sh, m, failed) & (1 << page)) == 0) {
+                return false;
             }
         }
+        return true;
+    }
+
+    /** The members whose page {@code page} is not up to date. */
+    private long lostAt(StripeHead sh, int page) {
+        long out = 0;
+        for (int m = 0; m < members; m++) {
+            if ((sh.uptodate[m] & (1 << page)) == 0) {
+                out |= 1L << m;
+            }
+        }
+        return out;
     }
 
     // ---- member I/O ----
@@ -716,6 +831,11 @@ final class StripeMachine {
      * needed. The op moves to READING or WRITING.
      */
     private boolean issue(StripeHead sh, StripeOp op, Bio.Op bioOp, int flags) {
+        return issue(sh, op, bioOp, flags, false);
+    }
+
+    /** {@code pagewise}: one bio per page rather than per run of pages (so a failure names its page). */
+    private boolean issue(StripeHead sh, StripeOp op, Bio.Op bioOp, int flags, boolean pagewise) {
         boolean any = false;
         for (int m = 0; m < members && !any; m++) {
             any = need[m] != 0;
@@ -726,6 +846,10 @@ final class StripeMachine {
         }
         op.phase = bioOp == Bio.Op.READ ? StripeOp.Phase.READING : StripeOp.Phase.WRITING;
         sh.ioErrors.set(0);
+        sh.pagewise = pagewise;
+        for (int m = 0; m < members; m++) {
+            sh.readErrorPages.set(m, 0);
+        }
         sh.ioPending.set(1); // the issuer's bias: no completion can queue the stripe before all are out
         long base = geometry.memberOffset(sh.key);
         for (int m = 0; m < members; m++) {
@@ -738,11 +862,18 @@ final class StripeMachine {
             int mm = m;
             MemorySegment from0 = writeFrom[m] != null ? writeFrom[m] : sh.pages[m];
             writeFrom[m] = null;
-            forEachRun(pages, (from, len) -> {
+            RunVisitor submit = (from, len) -> {
                 sh.ioPending.incrementAndGet();
                 plug.add(mm, member.device(), new Bio(bioOp, member.dataOffsetBytes() + base + from, len,
                     from0.asSlice(from, len), flags, sh, sh.memberCallbacks[mm]));
-            });
+            };
+            if (pagewise) {
+                for (int rest = pages; rest != 0; rest &= rest - 1) {
+                    submit.run((long) Integer.numberOfTrailingZeros(rest) * StripeGeometry.PAGE_BYTES, StripeGeometry.PAGE_BYTES);
+                }
+            } else {
+                forEachRun(pages, submit);
+            }
         }
         java.util.Arrays.fill(writeFrom, null);
         if (sh.ioPending.decrementAndGet() == 0) {
@@ -751,19 +882,26 @@ final class StripeMachine {
         return true;
     }
 
-    /** Read phase over: what arrived is up to date, a member that failed is missing for this op. */
+    /**
+     * Read phase over: what arrived is up to date. A page whose one-page read failed is lost for
+     * this op on that member (failedPages); the pages of a failed read of several pages are read
+     * again one by one first (suspectPages), since one bad sector fails the whole bio.
+     */
     private void absorbReads(StripeHead sh, StripeOp op) {
-        long errors = sh.ioErrors.getAndSet(0);
+        sh.ioErrors.set(0); // the pages that failed are in readErrorPages
         for (int m = 0; m < members; m++) {
-            if (sh.readMask[m] == 0) {
+            int asked = sh.readMask[m];
+            if (asked == 0) {
                 continue;
             }
-            if ((errors & (1L << m)) != 0) {
-                op.badMembers |= 1L << m;
+            int errors = sh.readErrorPages.getAndSet(m, 0) & asked;
+            if (errors != 0) {
                 engine.member(m).countReadError();
-            } else {
-                sh.uptodate[m] |= sh.readMask[m];
+                int exact = sh.pagewise ? asked : asked & ~(asked << 1) & ~(asked >>> 1); // one-page bios
+                sh.failedPages[m] |= errors & exact;
+                sh.suspectPages[m] |= errors & ~exact;
             }
+            sh.uptodate[m] |= asked & ~errors;
             sh.readMask[m] = 0;
         }
         op.phase = StripeOp.Phase.PLAN;

@@ -36,14 +36,17 @@ final class StripeOp extends Pooled {
 
     // md thread only, while at the head of its stripe's queue
     Phase phase;
-    /** Members that failed an I/O of this op: treated as missing for it. */
-    long badMembers;
+    /**
+     * READ: it was a DIRECT_READ that failed on its member: which of its pages the member cannot
+     * read is found out on the stripe (the pages that failed a read live there: StripeHead.failedPages).
+     */
+    boolean directFailed;
     /** The op's result so far. */
     int status;
     /** A member failed under this write (the request waits for the superblock). */
     boolean memberFailed;
-    /** READ: pages of its member being rewritten and read back after a read error (0: none). */
-    int fixPages;
+    /** READ: the pages its members failed to read (StripeHead.failedPages) are being rewritten and read back. */
+    boolean fixing;
 
     void init(StripeRequest request, Kind kind, long key) {
         this.request = request;
@@ -55,10 +58,10 @@ final class StripeOp extends Pooled {
         this.member = -1;
         this.stripe = null;
         this.phase = Phase.PLAN;
-        this.badMembers = 0;
+        this.directFailed = false;
         this.status = 0;
         this.memberFailed = false;
-        this.fixPages = 0;
+        this.fixing = false;
     }
 
     @Override
