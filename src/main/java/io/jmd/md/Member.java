@@ -42,6 +42,8 @@ public final class Member {
     /** Where the last read on this member ended (bytes), for sequential affinity. */
     final AtomicLong headPositionBytes = new AtomicLong(-1);
     final AtomicLong readErrors = new AtomicLong();
+    /** Read errors since this member's last good read (md's rdev->read_errors in raid5.c). */
+    private final AtomicInteger readErrorsInARow = new AtomicInteger();
     final AtomicLong writeErrors = new AtomicLong();
 
     public Member(BlockDevice device, String path, Superblock1 superblock, int slot, MemberState state) {
@@ -180,8 +182,17 @@ public final class Member {
         return headPositionBytes.get();
     }
 
-    public void countReadError() {
+    /** Counts a failed read; returns the read errors since the last good read, this one included. */
+    public int countReadError() {
         readErrors.incrementAndGet();
+        return readErrorsInARow.incrementAndGet();
+    }
+
+    /** A read of this member worked: its run of read errors is over (raid5_end_read_request). */
+    public void readSucceeded() {
+        if (readErrorsInARow.get() != 0) {
+            readErrorsInARow.set(0);
+        }
     }
 
     public void countWriteError() {

@@ -364,15 +364,30 @@ public abstract class StripeEngine implements Personality {
     private void directDone(Bio bio) {
         StripeOp op = (StripeOp) bio.owner;
         if (bio.status() == Errno.OK) {
+            slots[op.member].readSucceeded();
             opDone(op);
             return;
         }
         // md's raid5_align_endio: retry through the stripe, which rebuilds what the member lost
-        slots[op.member].countReadError();
+        readFailed(slots[op.member]);
         op.kind = StripeOp.Kind.READ;
         op.directFailed = true;
         conversions.add(op);
         array.wakeMdThread();
+    }
+
+    /**
+     * Counts a failed read of {@code m}. raid5_end_read_request fails a member only when its read
+     * errors since its last good read pass max_nr_stripes (the stripe cache size): a disk with
+     * scattered bad sectors keeps serving, each bad page rebuilt and rewritten, however many there
+     * are over its life; one that stopped reading is failed. (raid1/raid10's max_read_errors is
+     * theirs alone.) A rewritten page that still does not read fails the member at once
+     * (StripeMachine's fix step), as md does without a bad-block log.
+     */
+    final void readFailed(Member m) {
+        if (m != null && m.countReadError() > cache.size()) {
+            array.memberError(m);
+        }
     }
 
     /**

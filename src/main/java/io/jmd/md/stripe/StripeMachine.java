@@ -37,8 +37,6 @@ import java.lang.foreign.MemorySegment;
  * op if it cannot be lost.
  */
 final class StripeMachine {
-    /** md's max_corr_read_errors default: a member needing more read-error rewrites is failed. */
-    static final int CORRECTED_READS_MAX = 20;
     private final StripeEngine engine;
     private final StripeGeometry geometry;
     private final ParityKernels kernels;
@@ -258,7 +256,7 @@ final class StripeMachine {
                     } else {
                         member.countReadError();
                     }
-                    engine.array().memberError(member);
+                    engine.array().memberError(member); // the rewrite did not take: md's "NOT corrected!!"
                 }
                 sh.uptodate[m] &= ~fix; // what the member holds there is unknown now
                 sh.failedPages[m] = 0;
@@ -266,13 +264,10 @@ final class StripeMachine {
                 need[m] = fix; // read it back over the rebuilt copy: the request has its data
             } else {
                 sh.failedPages[m] = 0;
-                // md corrects (and counts) a stripe, one page, at a time
-                boolean tooMany = false;
+                member.readSucceeded();
+                // md corrects (and counts in the superblock) a stripe, one page, at a time
                 for (int i = 0; i < Integer.bitCount(fix); i++) {
-                    tooMany |= member.countCorrectedRead() > CORRECTED_READS_MAX;
-                }
-                if (tooMany) {
-                    engine.array().memberError(member); // md's max_corr_read_errors: it keeps failing
+                    member.countCorrectedRead();
                 }
             }
         }
@@ -895,8 +890,12 @@ final class StripeMachine {
                 continue;
             }
             int errors = sh.readErrorPages.getAndSet(m, 0) & asked;
+            Member member = engine.member(m);
+            if (member != null && errors != asked) {
+                member.readSucceeded();
+            }
             if (errors != 0) {
-                engine.member(m).countReadError();
+                engine.readFailed(member);
                 int exact = sh.pagewise ? asked : asked & ~(asked << 1) & ~(asked >>> 1); // one-page bios
                 sh.failedPages[m] |= errors & exact;
                 sh.suspectPages[m] |= errors & ~exact;

@@ -239,7 +239,9 @@ final class StripeSync implements SyncLevel {
             slot = nextSlot(w.triedSlots, slot);
             if (w.ioStatus(i) != Errno.OK) {
                 failed |= 1L << slot;
-                w.ioMember(i).countReadError();
+                engine.readFailed(w.ioMember(i));
+            } else if (w.ioMember(i) != null) {
+                w.ioMember(i).readSucceeded();
             }
         }
         long piece = retryPieceBytes(w);
@@ -381,9 +383,9 @@ final class StripeSync implements SyncLevel {
                 // (a parity member) older than the parity compare() just wrote there
                 writeLostPages(w, m, s, pages);
             }
-            // md's R5_ReWrite: the rebuilt block is written back; a member that keeps needing it is failed
-            if (failedMember[s] != null && m.countCorrectedRead() > StripeMachine.CORRECTED_READS_MAX) {
-                engine.array().memberError(m);
+            // md's R5_ReWrite: the rebuilt block is written back (counted in the superblock)
+            if (failedMember[s] != null) {
+                m.countCorrectedRead();
             }
         }
         return submitted == 0;
