@@ -368,6 +368,19 @@ final class SimFoundBugsTest {
     }
 
     /**
+     * Found by {@code jmd sim --seed 408 --ops 1500 --level raid10} (offset=2 on two members): the
+     * array failed a member (too many corrected reads), a write then went to the other copy alone
+     * and was acknowledged before the failure was on disk; a crash brought the failed member back
+     * in sync, and the resync copied its old data over the acknowledged write. raid10 now holds such
+     * a write until the failure is recorded, as raid1 does.
+     */
+    @Test
+    void aWriteThatMissesAFailedMemberEndsOnlyOnceTheFailureIsOnDisk() {
+        io.jmd.sim.SimRun.Result r = io.jmd.sim.SimRun.run(io.jmd.sim.SimConfig.of(408, 1500, io.jmd.md.format.RaidLevel.RAID10));
+        assertTrue(r.ok(), r::failure);
+    }
+
+    /**
      * Found by {@code jmd sim --seed 29 --ops 1500 --level raid5} (and half the failing raid5 and
      * raid6 seeds: reads of garbage or of another block's data): a sync window whose read failed
      * on one member (one latent sector) rebuilt that member's whole window (up to 4 MiB) from

@@ -207,6 +207,12 @@ public abstract class MappedPersonality implements Personality {
         for (int c = 0; c < copies; c++) {
             Member m = slots[devices[c]];
             if (m == null || m.state() == MemberState.FAULTY) {
+                if (m != null && !m.isFaultRecorded()) {
+                    // This copy misses the write: end only once its failure is on disk, or a crash
+                    // brings it back in sync and the resync copies its old data over the write
+                    // (found by jmd sim --seed 408 --ops 1500 --level raid10; raid1 always did).
+                    r.memberFailed = true;
+                }
                 continue;
             }
             if (io == null) {
