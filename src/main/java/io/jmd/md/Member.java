@@ -44,6 +44,11 @@ public final class Member {
     final AtomicLong readErrors = new AtomicLong();
     /** Read errors since this member's last good read (md's rdev->read_errors in raid5.c). */
     private final AtomicInteger readErrorsInARow = new AtomicInteger();
+    /** raid1/raid10's read errors to fix, halved for every hour without one (check_decay_read_errors). */
+    private final AtomicInteger recentReadErrors = new AtomicInteger();
+    private final AtomicLong lastReadErrorNanos = new AtomicLong(NO_READ_ERROR_YET);
+    private static final long NO_READ_ERROR_YET = Long.MIN_VALUE;
+    private static final long HOUR_NANOS = 3_600_000_000_000L;
     final AtomicLong writeErrors = new AtomicLong();
 
     public Member(BlockDevice device, String path, Superblock1 superblock, int slot, MemberState state) {
@@ -186,6 +191,23 @@ public final class Member {
     public int countReadError() {
         readErrors.incrementAndGet();
         return readErrorsInARow.incrementAndGet();
+    }
+
+    /**
+     * Counts a read error raid1/raid10 is about to fix at {@code nowNanos} and returns how many
+     * there were lately: md's exceed_read_errors, whose count halves for every whole hour since
+     * the previous one (check_decay_read_errors), so a disk is failed for errors that come fast,
+     * not for how many it had corrected over its life. Racing callers only blur the decay.
+     */
+    public int countRecentReadError(long nowNanos) {
+        long last = lastReadErrorNanos.getAndSet(nowNanos);
+        if (last != NO_READ_ERROR_YET) {
+            long hours = Math.max(0, (nowNanos - last) / HOUR_NANOS);
+            if (hours > 0) {
+                recentReadErrors.updateAndGet(c -> hours >= Integer.SIZE ? 0 : c >> hours);
+            }
+        }
+        return recentReadErrors.incrementAndGet();
     }
 
     /** A read of this member worked: its run of read errors is over (raid5_end_read_request). */

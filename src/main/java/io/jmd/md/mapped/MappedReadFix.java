@@ -16,7 +16,8 @@ import java.util.function.ObjIntConsumer;
  * raid10d's fix_read_error: a piece whose read failed on some copies and then succeeded on
  * another has the good data written back to each copy that failed, and read again from there.
  * The rewrite makes the disk remap a bad sector; a member whose rewrite or re-read fails, or that
- * needed more than {@link #CORRECTED_READS_MAX} corrections, is failed (md's max_corr_read_errors).
+ * needed more than {@link #CORRECTED_READS_MAX} corrections lately (the count halves every hour: md's
+ * exceed_read_errors and max_corr_read_errors), is failed.
  *
  * <p>md freezes the array around the fix so that no write lands between the read and the
  * rewrite (the rewrite would put older data back on one copy). Here the md thread raises the
@@ -220,8 +221,11 @@ final class MappedReadFix {
             if (fixed == 0) {
                 bad.countWriteError();
                 array.memberError(bad); // the rewrite did not take: the member is failing
-            } else if (bad.countCorrectedRead() > CORRECTED_READS_MAX) {
-                array.memberError(bad); // keeps needing corrections: md fails it too
+            } else {
+                bad.countCorrectedRead(); // the superblock's cnt_corrected_read
+                if (bad.countRecentReadError(array.env().clock().nanoTime()) > CORRECTED_READS_MAX) {
+                    array.memberError(bad); // errors coming fast: md's exceed_read_errors fails it too
+                }
             }
         }
     }

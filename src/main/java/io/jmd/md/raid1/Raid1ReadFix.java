@@ -18,7 +18,8 @@ import java.util.function.ObjIntConsumer;
  * raid1d's fix_read_error: a read that failed on some member and then succeeded on another has
  * its good data written back to each member that failed, and read again from it. The rewrite
  * makes the disk remap a bad sector; a member whose rewrite or re-read fails, or that needed more
- * than {@link #CORRECTED_READS_MAX} corrections, is failed (md's max_corr_read_errors).
+ * than {@link #CORRECTED_READS_MAX} read errors to fix lately (the count halves every hour: md's
+ * exceed_read_errors and max_corr_read_errors), is failed.
  *
  * <p>md freezes the array around the fix so that no write to the block lands between the read
  * and the rewrite (the rewrite would put the older data back on one mirror). Here the md thread
@@ -167,8 +168,11 @@ final class Raid1ReadFix {
             if (fixed == REWRITE_FAILED) {
                 bad.countWriteError();
                 array.memberError(bad); // the rewrite did not take: the member is failing
-            } else if (fixed == REWRITE_DONE && bad.countCorrectedRead() > CORRECTED_READS_MAX) {
-                array.memberError(bad); // keeps needing corrections: md fails it too
+            } else if (fixed == REWRITE_DONE) {
+                bad.countCorrectedRead(); // the superblock's cnt_corrected_read
+                if (bad.countRecentReadError(array.env().clock().nanoTime()) > CORRECTED_READS_MAX) {
+                    array.memberError(bad); // errors coming fast: md's exceed_read_errors fails it too
+                }
             }
         }
     }
