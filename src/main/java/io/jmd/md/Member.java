@@ -210,6 +210,19 @@ public final class Member {
         return recentReadErrors.incrementAndGet();
     }
 
+    /** md's max_corr_read_errors default: more read errors to fix lately than this fail a member. */
+    public static final int RECENT_READ_ERRORS_MAX = 20;
+
+    /**
+     * raid1/raid10's fix_read_error rewrote a block this member could not read: counts it in the
+     * superblock's cnt_corrected_read and among the recent read errors. Returns whether the member
+     * is to be failed (more than {@link #RECENT_READ_ERRORS_MAX} lately: md's exceed_read_errors).
+     */
+    public boolean countFixedReadError(long nowNanos) {
+        countCorrectedRead();
+        return countRecentReadError(nowNanos) > RECENT_READ_ERRORS_MAX;
+    }
+
     /** A read of this member worked: its run of read errors is over (raid5_end_read_request). */
     public void readSucceeded() {
         if (readErrorsInARow.get() != 0) {

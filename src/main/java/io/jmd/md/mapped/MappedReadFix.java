@@ -16,7 +16,7 @@ import java.util.function.ObjIntConsumer;
  * raid10d's fix_read_error: a piece whose read failed on some copies and then succeeded on
  * another has the good data written back to each copy that failed, and read again from there.
  * The rewrite makes the disk remap a bad sector; a member whose rewrite or re-read fails, or that
- * needed more than {@link #CORRECTED_READS_MAX} corrections lately (the count halves every hour: md's
+ * needed more than {@link Member#RECENT_READ_ERRORS_MAX} corrections lately (the count halves every hour: md's
  * exceed_read_errors and max_corr_read_errors), is failed.
  *
  * <p>md freezes the array around the fix so that no write lands between the read and the
@@ -32,8 +32,6 @@ import java.util.function.ObjIntConsumer;
  * md thread, which owns {@link #deferred}.
  */
 final class MappedReadFix {
-    /** md's max_corr_read_errors default. */
-    static final int CORRECTED_READS_MAX = 20;
     /** How soon the md thread looks again at a fix waiting for writes to drain. */
     static final long RETRY_NANOS = 1_000_000L;
     static final int SCRATCH_BYTES = 64 << 10;
@@ -222,8 +220,7 @@ final class MappedReadFix {
                 bad.countWriteError();
                 array.memberError(bad); // the rewrite did not take: the member is failing
             } else {
-                bad.countCorrectedRead(); // the superblock's cnt_corrected_read
-                if (bad.countRecentReadError(array.env().clock().nanoTime()) > CORRECTED_READS_MAX) {
+                if (bad.countFixedReadError(array.env().clock().nanoTime())) {
                     array.memberError(bad); // errors coming fast: md's exceed_read_errors fails it too
                 }
             }

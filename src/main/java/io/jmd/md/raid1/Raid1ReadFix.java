@@ -18,7 +18,7 @@ import java.util.function.ObjIntConsumer;
  * raid1d's fix_read_error: a read that failed on some member and then succeeded on another has
  * its good data written back to each member that failed, and read again from it. The rewrite
  * makes the disk remap a bad sector; a member whose rewrite or re-read fails, or that needed more
- * than {@link #CORRECTED_READS_MAX} read errors to fix lately (the count halves every hour: md's
+ * than {@link Member#RECENT_READ_ERRORS_MAX} read errors to fix lately (the count halves every hour: md's
  * exceed_read_errors and max_corr_read_errors), is failed.
  *
  * <p>md freezes the array around the fix so that no write to the block lands between the read
@@ -32,8 +32,6 @@ import java.util.function.ObjIntConsumer;
  * md thread, which owns {@link #deferred}.
  */
 final class Raid1ReadFix {
-    /** md's max_corr_read_errors default. */
-    static final int CORRECTED_READS_MAX = 20;
     /** How soon the md thread looks again at a fix waiting for writes to drain. */
     static final long RETRY_NANOS = 1_000_000L;
     /**
@@ -169,8 +167,7 @@ final class Raid1ReadFix {
                 bad.countWriteError();
                 array.memberError(bad); // the rewrite did not take: the member is failing
             } else if (fixed == REWRITE_DONE) {
-                bad.countCorrectedRead(); // the superblock's cnt_corrected_read
-                if (bad.countRecentReadError(array.env().clock().nanoTime()) > CORRECTED_READS_MAX) {
+                if (bad.countFixedReadError(array.env().clock().nanoTime())) {
                     array.memberError(bad); // errors coming fast: md's exceed_read_errors fails it too
                 }
             }
