@@ -43,18 +43,8 @@ final class MirrorRecoveringMemberTest {
             disks.add(DISK_BYTES, "a", "b", "c");
             create(env, disks, false, "a", "b");
             try (MdArray array = assemble(disks, false, "a", "b")) {
-                for (long at = 0; at < array.sizeBytes(); at += MIB) {
-                    write(env, array, at, MIB, (int) (at / MIB) + 1);
-                }
-                MemberManager.fail(array, "b");
-                MemberManager.remove(array, "b");
+                Member c = fillAndPauseRecovery(env, array, "b", "c", 2 * MIB);
                 SyncEngine engine = array.redundancy().engine();
-                engine.throttle().setLimits(1, 1_000);
-                assertTrue(MemberManager.add(array, "c", false).startsWith("added"));
-                Member c = MemberManager.find(array, "c");
-                await("a recovery checkpoint on c", () -> c.recoveryOffsetBytes() >= 2 * MIB);
-                engine.setFrozen(true);
-                await("the recovery stopped", () -> !engine.isRunning());
                 long offset = c.recoveryOffsetBytes();
                 assertEquals(MemberState.RECOVERING, c.state());
                 assertTrue(offset + 2 * MIB <= array.sizeBytes(), "stopped midway: " + offset);
@@ -88,19 +78,9 @@ final class MirrorRecoveringMemberTest {
             disks.add(DISK_BYTES, "a", "b", "c", "d", "e");
             Raid10RedundancyTest.create(env, disks, shape, false, "a", "b", "c", "d");
             try (MdArray array = assemble(disks, false, "a", "b", "c", "d")) {
-                for (long at = 0; at < array.sizeBytes(); at += MIB) {
-                    write(env, array, at, MIB, (int) (at / MIB) + 1);
-                }
-                MemberManager.fail(array, "b");
-                MemberManager.remove(array, "b");
-                SyncEngine engine = array.redundancy().engine();
-                engine.throttle().setLimits(1, 1_000);
-                assertTrue(MemberManager.add(array, "e", false).startsWith("added"));
-                Member e = MemberManager.find(array, "e");
-                await("a recovery checkpoint on e", () -> e.recoveryOffsetBytes() >= 2 * chunk);
+                Member e = fillAndPauseRecovery(env, array, "b", "e", 2 * chunk);
                 assertEquals(1, e.slot(), "e takes b's slot, the mirror of a's");
-                engine.setFrozen(true);
-                await("the recovery stopped", () -> !engine.isRunning());
+                SyncEngine engine = array.redundancy().engine();
                 long offset = e.recoveryOffsetBytes();
                 assertEquals(MemberState.RECOVERING, e.state());
                 long memberData = array.sizeBytes() / 2;
@@ -125,6 +105,27 @@ final class MirrorRecoveringMemberTest {
                 assertEquals(MemberState.IN_SYNC, e.state());
             }
         }
+    }
+
+    /**
+     * Fills the array (each MiB with its number + 1), replaces {@code failed} by {@code spare} and
+     * freezes the recovery once its checkpoint passed {@code checkpointBytes}; returns the spare.
+     */
+    private static Member fillAndPauseRecovery(Env env, MdArray array, String failed, String spare,
+                                               long checkpointBytes) throws Exception {
+        for (long at = 0; at < array.sizeBytes(); at += MIB) {
+            write(env, array, at, MIB, (int) (at / MIB) + 1);
+        }
+        MemberManager.fail(array, failed);
+        MemberManager.remove(array, failed);
+        SyncEngine engine = array.redundancy().engine();
+        engine.throttle().setLimits(1, 1_000);
+        assertTrue(MemberManager.add(array, spare, false).startsWith("added"));
+        Member m = MemberManager.find(array, spare);
+        await("a recovery checkpoint on " + spare, () -> m.recoveryOffsetBytes() >= checkpointBytes);
+        engine.setFrozen(true);
+        await("the recovery stopped", () -> !engine.isRunning());
+        return m;
     }
 
     /** Reads 4 KiB at {@code at}; on success checks every byte is {@code value}. Returns the status. */

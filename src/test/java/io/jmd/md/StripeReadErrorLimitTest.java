@@ -76,12 +76,6 @@ final class StripeReadErrorLimitTest {
         }
     }
 
-    private static void forgetCachedStripes(MdArray a) {
-        StripeEngine se = (StripeEngine) a.personality();
-        int size = se.stripeCacheSize();
-        se.setStripeCacheSize(4);
-        se.setStripeCacheSize(size);
-    }
 
     @Test
     void aMemberWithManyScatteredBadSectorsKeepsServing() throws Exception {
@@ -91,7 +85,7 @@ final class StripeReadErrorLimitTest {
             create(env, disks, RaidLevel.RAID5, false, NAMES);
             try (MdArray a = StripeRedundancyTest.assemble(disks, false, NAMES)) {
                 fill(env, a);
-                forgetCachedStripes(a);
+                StripeRedundancyTest.forgetCachedStripes(a);
                 int bad = 30; // more than raid1's limit of 20 corrections
                 long[] at = new long[bad];
                 List<Long> blocks = blocksOn(env, disks, a, "b", bad, at);
@@ -127,7 +121,7 @@ final class StripeReadErrorLimitTest {
                     new Assembler.Options(false, true))) {
                 StripeEngine se = (StripeEngine) a.personality();
                 se.setStripeCacheSize(8);
-                forgetCachedStripes(a);
+                StripeRedundancyTest.forgetCachedStripes(a);
                 int n = 40;
                 long[] at = new long[n];
                 List<Long> blocks = blocksOn(env, disks, a, "b", n, at);
@@ -136,7 +130,7 @@ final class StripeReadErrorLimitTest {
                 long good = blocks.get(n - 1);
                 disks.faults("b").addRule(FaultRule.error(at[0], 512, Bio.Op.READ));
                 for (int i = 0; i < 20; i++) {
-                    forgetCachedStripes(a);
+                    StripeRedundancyTest.forgetCachedStripes(a);
                     readAndCheck(env, a, blocks.get(0));
                     readAndCheck(env, a, good);
                 }

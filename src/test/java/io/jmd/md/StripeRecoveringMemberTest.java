@@ -122,16 +122,6 @@ final class StripeRecoveringMemberTest {
         return m;
     }
 
-    /**
-     * Empties the stripe cache (shrunk to its least, then set back): the rows filled before hold
-     * every member's pages, a missing member's too, and a read of a cached row needs no member.
-     */
-    private static void forgetCachedStripes(MdArray a) {
-        StripeEngine se = (StripeEngine) a.personality();
-        int size = se.stripeCacheSize();
-        se.setStripeCacheSize(4);
-        se.setStripeCacheSize(size);
-    }
 
     private static StripeGeometry geometry(MdArray a) {
         return ((StripeEngine) a.personality()).geometry();
@@ -217,7 +207,7 @@ final class StripeRecoveringMemberTest {
                 assertEquals(0, r[1], "e not read above its checkpoint: " + Arrays.toString(r));
                 assertTrue(r[0] + r[2] + r[3] + r[4] > 0, "degraded read (what the stripe cache lacks): " + Arrays.toString(r));
 
-                forgetCachedStripes(a);
+                StripeRedundancyTest.forgetCachedStripes(a);
                 // a second member (d2) cannot read a block (twice: the stripe reads a failed page
                 // again on its own before it rebuilds it, as md): below the checkpoint, e helps rebuild it
                 int d2Slot = MemberManager.find(a, "d2").slot();
@@ -329,7 +319,7 @@ final class StripeRecoveringMemberTest {
                 long offset = s1.recoveryOffsetBytes();
                 MemberManager.fail(a, "d4"); // raid6 can: s1 is not counted as working
                 Map<String, FaultRule> counters = countReads(disks, "d0", "s1", "d2", "d3", "d5");
-                forgetCachedStripes(a);
+                StripeRedundancyTest.forgetCachedStripes(a);
                 // d2 cannot read a block: with d4 gone that is two lost, s1 makes up the third source
                 int d2Slot = MemberManager.find(a, "d2").slot();
                 long chunk = geometry(a).chunkBytes();

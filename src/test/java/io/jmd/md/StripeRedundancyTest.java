@@ -62,6 +62,17 @@ final class StripeRedundancyTest {
         return RedundancyTest.assemble(disks, run, names);
     }
 
+    /**
+     * Empties the stripe cache (shrunk to its least, then set back): rows written earlier hold
+     * every member's pages, a missing member's too, and a read of a cached row needs no member.
+     */
+    static void forgetCachedStripes(MdArray a) {
+        StripeEngine se = (StripeEngine) a.personality();
+        int size = se.stripeCacheSize();
+        se.setStripeCacheSize(4);
+        se.setStripeCacheSize(size);
+    }
+
     static long checkParity(MdArray a) throws MdException {
         return ((StripeEngine) a.personality()).checkParity();
     }
