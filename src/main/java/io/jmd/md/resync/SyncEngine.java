@@ -12,6 +12,7 @@ import io.jmd.work.WorkQueue;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Decides, starts and reaps syncs: md_check_recovery, md_start_sync and md_reap_sync_thread.
@@ -45,6 +46,8 @@ public final class SyncEngine {
     public static final int INTR = 1 << 6;
     public static final int DONE = 1 << 7;
     public static final int FROZEN = 1 << 8;
+    /** The md thread took NEEDED and is choosing what to start (md has no such bit; see checkRecovery). */
+    public static final int DECIDING = 1 << 9;
     private static final int KIND = SYNC | RECOVER | REQUESTED | CHECK;
 
     private static final System.Logger LOG = System.getLogger("io.jmd.md.resync");
@@ -57,7 +60,7 @@ public final class SyncEngine {
     /** The action the md thread chose for the start work (written before it is queued). */
     private volatile SyncAction starting;
     /** What the operator asked for, consumed by the md thread. */
-    private volatile SyncAction requested;
+    private final AtomicReference<SyncAction> requested = new AtomicReference<>();
     private volatile SyncRun run;
     private volatile JmdThread thread;
     private volatile long mismatchSectors;
@@ -111,9 +114,18 @@ public final class SyncEngine {
         if ((f & FROZEN) != 0 || (f & NEEDED) == 0 || host.isReadOnly()) {
             return;
         }
-        SyncAction a = requested;
+        // md's test_and_clear_bit(MD_RECOVERY_NEEDED) before looking at what is needed: whoever
+        // changes the state and then sets NEEDED (request, setNeeded) is either seen below or
+        // leaves NEEDED set for the next pass. Clearing it after looking lost a request that came
+        // in between (its NEEDED fell on one already set). DECIDING takes NEEDED's place in the
+        // same step, so an "idle" watcher never sees a gap before RUNNING.
+        int before = flags.getAndUpdate(x -> (x & NEEDED) != 0 ? (x & ~NEEDED) | DECIDING : x);
+        if ((before & NEEDED) == 0) {
+            return;
+        }
+        SyncAction a = requested.get();
         if (a == null && disabled) {
-            flags.getAndUpdate(x -> x & ~NEEDED);
+            flags.getAndUpdate(x -> x & ~DECIDING);
             return;
         }
         if (a == null) {
@@ -122,7 +134,7 @@ public final class SyncEngine {
             } else if (host.resyncDoneBytes() != Long.MAX_VALUE) {
                 a = SyncAction.RESYNC;
             } else {
-                flags.getAndUpdate(x -> x & ~NEEDED);
+                flags.getAndUpdate(x -> x & ~DECIDING);
                 return;
             }
         }
@@ -133,10 +145,11 @@ public final class SyncEngine {
             case REPAIR -> SYNC | REQUESTED;
         };
         starting = a;
-        // RUNNING is set in the same step that clears NEEDED, and before the request is consumed:
-        // someone watching for "idle" never sees a gap between the two
-        flags.getAndUpdate(x -> (x & ~NEEDED) | RUNNING | kind);
-        requested = null;
+        // RUNNING is set before the request is consumed: someone watching for "idle" never sees a
+        // gap between the two. Only the request acted on is consumed: one that came in after it was
+        // read waits (with its NEEDED) for this sync to end.
+        flags.getAndUpdate(x -> (x & ~DECIDING) | RUNNING | kind);
+        requested.compareAndSet(a, null);
         misc.queue(startWork);
     }
 
@@ -257,11 +270,10 @@ public final class SyncEngine {
         if (host.syncLevel() == null) {
             return Errno.ENOTSUP;
         }
-        if ((flags.get() & RUNNING) != 0 || requested != null) {
+        if ((flags.get() & RUNNING) != 0 || !requested.compareAndSet(null, a)) {
             return Errno.EBUSY;
         }
         disabled = false;
-        requested = a;
         flags.getAndUpdate(x -> (x & ~FROZEN) | NEEDED);
         host.wakeMdThread();
         return Errno.OK;
@@ -324,7 +336,7 @@ public final class SyncEngine {
 
     /** Nothing runs, nothing is asked for, and the md thread has looked since the last change. */
     public boolean isIdle() {
-        return (flags.get() & (RUNNING | NEEDED)) == 0 && requested == null;
+        return (flags.get() & (RUNNING | NEEDED | DECIDING)) == 0 && requested.get() == null;
     }
 
     /**

@@ -6,7 +6,6 @@ import io.jmd.block.BlockDevice;
 import io.jmd.block.Errno;
 import io.jmd.md.Member;
 import io.jmd.md.MemberState;
-import io.jmd.md.bitmap.WriteIntentBitmap;
 import io.jmd.md.format.ArrayName;
 import io.jmd.md.format.DevRoles;
 import io.jmd.md.format.MdTime;
@@ -147,35 +146,10 @@ final class SyncRunDrainTest {
     /** A host whose array is never idle: every look sees new normal requests. */
     static SyncHost busyHost(Env env, SyncBarrier barrier, SyncLevel level) {
         AtomicLong requests = new AtomicLong();
-        return new SyncHost() {
+        return new StubSyncHost(env, barrier, level) {
             @Override
             public String name() {
                 return "drain";
-            }
-
-            @Override
-            public Env env() {
-                return env;
-            }
-
-            @Override
-            public SyncBarrier barrier() {
-                return barrier;
-            }
-
-            @Override
-            public WriteIntentBitmap bitmap() {
-                return null;
-            }
-
-            @Override
-            public SyncLevel syncLevel() {
-                return level;
-            }
-
-            @Override
-            public boolean isReadOnly() {
-                return false;
             }
 
             @Override
@@ -184,44 +158,8 @@ final class SyncRunDrainTest {
             }
 
             @Override
-            public boolean hasRecoveryWork() {
-                return false;
-            }
-
-            @Override
-            public List<Member> prepareRecovery() {
-                return List.of();
-            }
-
-            @Override
-            public long recoveryStartBytes(Member m) {
-                return 0;
-            }
-
-            @Override
-            public boolean isReAdded(Member m) {
-                return false;
-            }
-
-            @Override
-            public void checkpoint(SyncAction action, long doneBytes, List<Member> targets) {
-            }
-
-            @Override
-            public void syncEnded(SyncAction action, boolean completed, long doneBytes, List<Member> targets, long mismatchSectors) {
-            }
-
-            @Override
             public long normalRequests() {
                 return requests.incrementAndGet();
-            }
-
-            @Override
-            public void wakeMdThread() {
-            }
-
-            @Override
-            public void event(String event, String member, String detail) {
             }
         };
     }
