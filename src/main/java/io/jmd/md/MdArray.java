@@ -325,6 +325,7 @@ public final class MdArray implements BlockDevice {
             }
             // Faulty before the roles are computed: this write records them (see Member#isFaultRecorded).
             List<Member> faulty = members.stream().filter(m -> m.state() == MemberState.FAULTY).toList();
+            List<Member> inSync = members.stream().filter(Member::isInSync).toList(); // as the roles will say
             Superblock1 next = nextArraySuperblock();
             Redundancy r = redundancy;
             if (r != null) {
@@ -348,6 +349,9 @@ public final class MdArray implements BlockDevice {
                 if (st == Errno.OK) {
                     m.setSuperblock(sb);
                     written++;
+                    if (inSync.contains(m)) {
+                        m.markInSyncRecorded();
+                    }
                 } else if (memberError(m)) {
                     again = true;
                 }

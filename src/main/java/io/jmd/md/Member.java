@@ -36,6 +36,8 @@ public final class Member {
     private volatile Superblock1 superblock;
     /** A superblock recording this member as faulty is on disk (set by the superblock writer). */
     private volatile boolean faultRecorded;
+    /** Whether its own superblock on disk says in sync (see {@link #isInSyncRecorded}). */
+    private volatile boolean inSyncRecorded;
 
     /** Member I/O in flight, for read balancing. */
     final AtomicInteger pending = new AtomicInteger();
@@ -61,6 +63,7 @@ public final class Member {
         this.dataOffsetBytes = superblock.dataOffsetSectors() * 512;
         this.recoveryOffsetBytes = state == MemberState.RECOVERING ? superblock.recoveryOffsetSectors() * 512 : 0;
         this.correctedReads.set(superblock.cntCorrectedRead());
+        this.inSyncRecorded = state == MemberState.IN_SYNC; // assembly read it so from its superblock
     }
 
     public BlockDevice device() {
@@ -116,6 +119,21 @@ public final class Member {
     void markFaultRecorded() {
         assert state.get() == MemberState.FAULTY : path + ": recorded as faulty while " + state.get();
         faultRecorded = true;
+    }
+
+    /**
+     * Whether this member's own superblock on disk records it in sync. A rebuilt member is in sync
+     * (serves reads, counts as a copy) from the end of its recovery, but until the superblock write
+     * that follows reaches it, a crash brings it back as being rebuilt from its last checkpoint: it
+     * is no copy to fall back on yet if another member fails in that window (md has the same
+     * window between spare_active and md_update_sb). The simulator's fault model reads this.
+     */
+    public boolean isInSyncRecorded() {
+        return inSyncRecorded;
+    }
+
+    void markInSyncRecorded() {
+        inSyncRecorded = true; // (it may have failed since: then nothing reads this any more)
     }
 
     /**

@@ -402,10 +402,12 @@ public final class SimRun {
             return;
         }
         int added = 0;
+        List<SimDisk> copies = recordedDisks();
+        boolean sole = working.size() == 1 || copies.equals(List.of(d));
         for (long s = at; s < Math.min(at + run, first + sectors); s++) {
             boolean allowed = config.level() == RaidLevel.RAID1
-                ? working.size() == 1 || readableElsewhere(working, d, s)
-                : model.latentAllowed(slotOf(d), s - first, health());
+                ? sole || readableElsewhere(copies, d, s)
+                : model.latentAllowed(slotOf(d), s - first, faultHealth());
             if (allowed) {
                 d.addLatent(s);
                 added++;
@@ -426,14 +428,29 @@ public final class SimRun {
 
     /** Disks of in-sync members that have not failed. */
     private List<SimDisk> workingDisks() {
-        List<SimDisk> working = new ArrayList<>();
+        return disksOf(io.jmd.md.Member::isInSync);
+    }
+
+    /**
+     * Disks of members that are copies to fall back on: in sync, and recorded so on their own
+     * superblock (a member rebuilt just now comes back from a crash as being rebuilt until then:
+     * {@link io.jmd.md.Member#isInSyncRecorded}). A second fault counts only these: failing the
+     * last recorded copy while the rebuilt one's record is on its way is beyond what md survives
+     * too (jmd sim --seed 3017 --ops 10000: assembly found only a member being rebuilt).
+     */
+    private List<SimDisk> recordedDisks() {
+        return disksOf(m -> m.isInSync() && m.isInSyncRecorded());
+    }
+
+    private List<SimDisk> disksOf(java.util.function.Predicate<io.jmd.md.Member> which) {
+        List<SimDisk> out = new ArrayList<>();
         for (var m : array.members()) {
             SimDisk d = disks.get(m.path());
-            if (m.isInSync() && !d.isFailed()) {
-                working.add(d);
+            if (which.test(m) && !d.isFailed()) {
+                out.add(d);
             }
         }
-        return working;
+        return out;
     }
 
     /**
@@ -448,14 +465,17 @@ public final class SimRun {
         }
         SimDisk d = working.get(random.nextInt(working.size()));
         if (config.level() != RaidLevel.RAID1) {
-            if (faultsHeld() || !model.failAllowed(slotOf(d), health())) {
+            if (faultsHeld() || !model.failAllowed(slotOf(d), faultHealth())) {
                 return;
             }
             failDisk(d);
             return;
         }
-        List<SimDisk> rest = new ArrayList<>(working);
+        List<SimDisk> rest = recordedDisks();
         rest.remove(d);
+        if (rest.isEmpty()) {
+            return;
+        }
         if (rest.size() > 1) {
             for (SimDisk e : rest) {
                 for (long s : e.latentSectors()) {
@@ -498,13 +518,22 @@ public final class SimRun {
 
     /** The slots' health now, for the level model. */
     private LevelModel.Health health() {
+        return health(false);
+    }
+
+    /** The health a new fault is judged by: only members recorded in sync count (see {@link #recordedDisks}). */
+    private LevelModel.Health faultHealth() {
+        return health(true);
+    }
+
+    private LevelModel.Health health(boolean recordedOnly) {
         LevelModel.Health h = new LevelModel.Health(config.members(), dataOffsetBytes / SimDisk.SECTOR_BYTES);
         for (var m : array.members()) {
             int k = m.slot();
             if (k >= 0 && k < config.members()) {
                 SimDisk d = disks.get(m.path());
                 h.disk[k] = d;
-                h.working[k] = m.isInSync() && !d.isFailed();
+                h.working[k] = m.isInSync() && (!recordedOnly || m.isInSyncRecorded()) && !d.isFailed();
             }
         }
         return h;

@@ -625,6 +625,40 @@ final class RedundancyTest {
         }
     }
 
+    /**
+     * A rebuilt member is in sync from the end of its recovery, but recorded so only once the
+     * superblock write that follows reaches it: until then a crash brings it back as being rebuilt,
+     * so it is no copy to count on (the simulator's fault model reads this: jmd sim --seed 3017).
+     */
+    @Test
+    void aRebuiltMemberIsRecordedInSyncOnlyOnceItsSuperblockSaysSo() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b", "c");
+            create(env, disks, false, "a", "b");
+            try (MdArray a = assemble(disks, false, "a", "b")) {
+                assertTrue(MemberManager.find(a, "a").isInSyncRecorded(), "assembled in sync: its superblock says so");
+                write(env, a, 0, BLOCK, 7);
+                MemberManager.fail(a, "b");
+                MemberManager.remove(a, "b");
+                a.redundancy().engine().throttle().setLimits(1, 1); // held near the start
+                MemberManager.add(a, "c", false);
+                Member c = MemberManager.find(a, "c");
+                await("recovery under way", () -> c.state() == MemberState.RECOVERING && a.redundancy().engine().status() != null);
+                assertFalse(c.isInSyncRecorded());
+                long sbAt = 8 * 512; // v1.2: 4 KiB from the start
+                disks.faults("c").addRule(FaultRule.delay(sbAt, 4096, 3_000_000_000L, Bio.Op.WRITE));
+                a.redundancy().engine().setSpeedLimits(1_000, 10_000_000);
+                await("c in sync", c::isInSync);
+                assertFalse(c.isInSyncRecorded(), "in sync in memory while its superblock write is held");
+                assertTrue(sbOf(env, disks, "c").hasFeature(FeatureBits.RECOVERY_OFFSET), "on disk: still being rebuilt");
+                await("c recorded in sync", c::isInSyncRecorded);
+                disks.faults("c").clearRules();
+                assertFalse(sbOf(env, disks, "c").hasFeature(FeatureBits.RECOVERY_OFFSET), "on disk: in sync");
+            }
+        }
+    }
+
     @Test
     void readOnlyDirtyArrayReadsFromTheFirstMemberAndWritesNothing() throws Exception {
         Env env = jmd.env();
