@@ -505,6 +505,57 @@ final class Raid10RedundancyTest {
         }
     }
 
+    /**
+     * A read fix must not run while a sync window over its block is in flight (md: a raid10 read
+     * holds wait_barrier until it ends, fix included, so no resync window runs beside it). Here
+     * the copies of a block differ, as after a crash; the resync window has read the first copy
+     * (its read is slow to end) when that copy's first sector turns unreadable, and a client reads
+     * the block. Its read-and-resync (the block is not resynced yet) takes that sector from the
+     * second copy and writes the mix to both; if it ran beside the window, the window would then
+     * write its older read of the first copy over the second, and the copies would differ after a
+     * finished resync, the client having seen a version no copy holds whole.
+     */
+    @org.junit.jupiter.api.Test
+    void readFixWaitsForTheSyncWindowOverItsBlock() throws Exception {
+        Env env = jmd.env();
+        Shape s = new Shape("n2x4", Raid10Layout.near(2), 4, 64);
+        try (Disks disks = new Disks(env)) {
+            String[] live = names(s.devices(), "");
+            disks.add(DISK_BYTES, live);
+            create(env, disks, s, false, live);
+            long at = 3L << 20;
+            List<Object[]> copies = copiesOf(env, disks, at, live);
+            String firstDisk = (String) copies.get(0)[0];
+            long firstAt = (long) copies.get(0)[1];
+            String secondDisk = (String) copies.get(1)[0];
+            long secondAt = (long) copies.get(1)[1];
+            rawWrite(env, disks, firstDisk, firstAt, BLOCK, 0x11);
+            rawWrite(env, disks, secondDisk, secondAt, BLOCK, 0x22);
+            for (String n : live) {
+                var dev = disks.opener().open(n, false);
+                SuperblockIo.Found f = SuperblockIo.read(env, dev);
+                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
+            }
+            // the resync's read of the first copy has its data but ends 1.5 s late
+            FaultRule slow = FaultRule.delay(firstAt, BLOCK, 1_500_000_000L, Bio.Op.READ).times(1);
+            disks.faults(firstDisk).addRule(slow);
+            try (MdArray a = assemble(disks, false, live)) {
+                await("the resync window read the first copy", () -> slow.hits() == 1);
+                disks.faults(firstDisk).addRule(FaultRule.error(firstAt, 512, Bio.Op.READ));
+                Buffer buf = env.buffers().allocate(BLOCK);
+                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
+                byte[] seen = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                buf.release();
+                awaitIdle(a);
+                disks.faults(firstDisk).clearRules();
+                assertArrayEquals(disks.raw(firstDisk, firstAt, BLOCK), disks.raw(secondDisk, secondAt, BLOCK),
+                    "the copies differ after the resync");
+                assertArrayEquals(seen, disks.raw(secondDisk, secondAt, BLOCK), "the client saw what no copy holds");
+            }
+            assertCopiesEqual(env, disks, live);
+        }
+    }
+
     /** Reads the block at array byte {@code at} and returns the disk that served it. */
     static String servingDisk(Env env, Disks disks, MdArray a, long at, Buffer buf, String... live) throws Exception {
         assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));

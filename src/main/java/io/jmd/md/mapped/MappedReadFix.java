@@ -20,9 +20,12 @@ import java.util.function.ObjIntConsumer;
  * exceed_read_errors and max_corr_read_errors), is failed.
  *
  * <p>md freezes the array around the fix so that no write lands between the read and the
- * rewrite (the rewrite would put older data back on one copy). Here the md thread raises the
- * sync barrier of the piece's regions (array bytes: raid10's resync space) and fixes only once
- * no normal write is in flight there; until then the piece waits in {@link #deferred}, polled
+ * rewrite (the rewrite would put older data back on one copy), and a raid10 read holds the
+ * barrier from its start, so no sync window runs beside its fix either. Here the md thread
+ * freezes the sync barrier of the piece's regions (array bytes: raid10's resync space) and fixes
+ * only once no normal write and no sync window is in flight there (a window that read a copy
+ * before the fix would write that older read over the fix's: the copies would differ); until then
+ * the piece waits in {@link #deferred}, polled
  * on each pass (a timer wakes the md thread soon after). The good copy is read again under the
  * barrier into a preallocated scratch buffer (the md thread never waits for memory), written to
  * the failed copy and read back; synchronous member I/O on the md thread, as md's sync_page_io.
@@ -119,15 +122,15 @@ final class MappedReadFix {
         if (barrier != null) {
             for (int i = 0; i < f.buckets().length; i++) {
                 if (!f.raised()[i]) {
-                    if (!barrier.tryRaise(f.buckets()[i], Integer.MAX_VALUE)) {
+                    if (!barrier.tryFreeze(f.buckets()[i])) {
                         return false; // normal writes wait for this region: they go first
                     }
                     f.raised()[i] = true;
                 }
             }
             for (int b : f.buckets()) {
-                if (!barrier.drained(b)) {
-                    return false;
+                if (!barrier.quietForFix(b)) {
+                    return false; // a normal write or a sync window is still in flight there
                 }
             }
         }
@@ -141,7 +144,7 @@ final class MappedReadFix {
         } finally {
             if (barrier != null) {
                 for (int b : f.buckets()) {
-                    barrier.lower(b);
+                    barrier.unfreeze(b);
                 }
             }
         }

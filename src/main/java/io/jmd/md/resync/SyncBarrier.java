@@ -13,22 +13,31 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  *
  * <pre>
  *   regions: 64 MiB of resync address space (md's BARRIER_UNIT_SECTOR_SIZE), hashed into 1024
- *            buckets (BARRIER_BUCKETS_NR); a bucket's three counters:
+ *            buckets (BARRIER_BUCKETS_NR); a bucket's counters:
  *   pending   normal writes in flight in the bucket
- *   barrier   sync windows in flight in the bucket (at most depth)
+ *   barrier   sync windows (at most depth) and read fixes in flight in the bucket
  *   waiting   normal writes waiting for the bucket's barrier to drop
+ *   frozen    read fixes holding the bucket (counted in barrier too)
  *
  *   normal write:  pending+1; if barrier > 0: pending-1, waiting+1, wait for barrier == 0,
  *                  waiting-1, try again        ...I/O...        pending-1
- *   sync window:   only if waiting == 0 (normal I/O first): barrier+1; start when pending == 0
- *                  ...I/O...  barrier-1
+ *   sync window:   only if waiting == 0 (normal I/O first) and frozen == 0: barrier+1 (undone
+ *                  if frozen > 0 then); start when pending == 0     ...I/O...  barrier-1
+ *   read fix:      only if waiting == 0: frozen+1, barrier+1; start when pending == 0 and
+ *                  barrier == frozen (no sync window in flight)   ...I/O...  frozen-1, barrier-1
  * </pre>
  * The pending and barrier increments are each checked against the other counter afterwards
- * (sequentially consistent atomics): one side always sees the other, so both never go at once.
+ * (sequentially consistent atomics): one side always sees the other, so both never go at once;
+ * a sync window's barrier increment and a fix's frozen increment likewise. So a read fix (md's
+ * freeze_array around fix_read_error; a raid10 read even holds wait_barrier from its start) never
+ * runs beside a sync window of its region: a window that read a copy before the fix rewrote it
+ * would write its older read over the fix's writes, and the copies would differ.
  *
  * <p>No deadlock: a write takes its buckets in increasing order and may hold one while waiting
  * for the next; the sync thread never blocks on a bucket (it polls {@link #drained}) and its
- * windows end on member I/O alone, so every raised barrier drops without any write's help.
+ * windows end on member I/O alone, so every raised barrier drops without any write's help. A
+ * read fix never blocks either (the md thread polls {@link #quietForFix}); a frozen bucket starts
+ * no new window, so the windows it waits for are only those already in flight.
  * Only normal writes (and discards, write-zeroes) enter; reads need no barrier (raid1.c
  * wait_read_barrier waits only for a frozen array), since a read returns whole blocks either
  * member holds.
@@ -41,6 +50,7 @@ public final class SyncBarrier {
     private final AtomicIntegerArray pending = new AtomicIntegerArray(BUCKETS);
     private final AtomicIntegerArray barrier = new AtomicIntegerArray(BUCKETS);
     private final AtomicIntegerArray waiting = new AtomicIntegerArray(BUCKETS);
+    private final AtomicIntegerArray frozen = new AtomicIntegerArray(BUCKETS);
     private final WaitQueue normalWait;
     private final WaitQueue syncWait;
 
@@ -135,11 +145,41 @@ public final class SyncBarrier {
      * for it (they go first) or {@code maxWindows} are already in flight there. Never blocks.
      */
     public boolean tryRaise(int bucket, int maxWindows) {
-        if (waiting.get(bucket) > 0 || barrier.get(bucket) >= maxWindows) {
+        if (waiting.get(bucket) > 0 || frozen.get(bucket) > 0 || barrier.get(bucket) >= maxWindows) {
             return false;
         }
         barrier.incrementAndGet(bucket);
+        if (frozen.get(bucket) > 0) {
+            lower(bucket); // a read fix froze the bucket meanwhile: it goes first
+            return false;
+        }
         return true;
+    }
+
+    /**
+     * A read fix (the md thread) freezes {@code bucket}: no new normal write or sync window starts
+     * there until {@link #unfreeze}; refused, freezing nothing, while normal writes wait for the
+     * bucket (they go first). Never blocks.
+     */
+    public boolean tryFreeze(int bucket) {
+        if (waiting.get(bucket) > 0) {
+            return false;
+        }
+        frozen.incrementAndGet(bucket);
+        barrier.incrementAndGet(bucket);
+        return true;
+    }
+
+    /** Whether the fix of a frozen {@code bucket} may start: no normal write and no sync window in flight. */
+    public boolean quietForFix(int bucket) {
+        return pending.get(bucket) == 0 && barrier.get(bucket) == frozen.get(bucket);
+    }
+
+    /** The read fix of a frozen {@code bucket} ended. Never blocks. */
+    public void unfreeze(int bucket) {
+        int left = frozen.decrementAndGet(bucket);
+        assert left >= 0 : "frozen underflow in bucket " + bucket;
+        lower(bucket);
     }
 
     /** Whether the sync window of a raised {@code bucket} may start: no normal write in flight. */
