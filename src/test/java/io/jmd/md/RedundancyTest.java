@@ -517,6 +517,47 @@ final class RedundancyTest {
         }
     }
 
+    /**
+     * As raid10's (Raid10RedundancyTest.readFixWaitsForTheSyncWindowOverItsBlock): a read of a
+     * block not resynced yet, whose first sector turned unreadable on a after the resync window
+     * read it there, must not resync the block beside that window, or the window writes its older
+     * read of a over b and the mirrors differ after a finished resync.
+     */
+    @Test
+    void readFixWaitsForTheSyncWindowOverItsBlock() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b");
+            create(env, disks, false, "a", "b");
+            long dataOff = sbOf(env, disks, "a").dataOffsetSectors() * 512;
+            long at = 3L << 20;
+            rawWrite(env, disks, "a", dataOff + at, BLOCK, 0x11);
+            rawWrite(env, disks, "b", dataOff + at, BLOCK, 0x22);
+            for (String n : new String[] {"a", "b"}) {
+                var dev = disks.opener().open(n, false);
+                SuperblockIo.Found f = SuperblockIo.read(env, dev);
+                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
+            }
+            // the resync's read of a has its data but ends 1.5 s late
+            FaultRule slow = FaultRule.delay(dataOff + at, BLOCK, 1_500_000_000L, Bio.Op.READ).times(1);
+            disks.faults("a").addRule(slow);
+            try (MdArray a = assemble(disks, false, "a", "b")) {
+                await("the resync window read a", () -> slow.hits() == 1);
+                disks.faults("a").addRule(FaultRule.error(dataOff + at, 512, Bio.Op.READ));
+                Buffer buf = env.buffers().allocate(BLOCK);
+                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
+                byte[] seen = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                buf.release();
+                awaitIdle(a);
+                disks.faults("a").clearRules();
+                assertArrayEquals(disks.raw("a", dataOff + at, BLOCK), disks.raw("b", dataOff + at, BLOCK),
+                    "the mirrors differ after the resync");
+                assertArrayEquals(seen, disks.raw("b", dataOff + at, BLOCK), "the client saw what no mirror holds");
+            }
+            assertMirrorsEqual(env, disks, "a", "b");
+        }
+    }
+
     @Test
     void readErrorIsRepairedFromTheOtherMemberAndAMemberThatKeepsFailingIsFailed() throws Exception {
         Env env = jmd.env();

@@ -23,8 +23,10 @@ import java.util.function.ObjIntConsumer;
  *
  * <p>md freezes the array around the fix so that no write to the block lands between the read
  * and the rewrite (the rewrite would put the older data back on one mirror). Here the md thread
- * raises the sync barrier of the block's regions instead, and does the fix only once no normal
- * write is in flight there; until then the request waits in {@link #deferred}, polled on each pass
+ * freezes the sync barrier of the block's regions instead, and does the fix only once no normal
+ * write and no sync window is in flight there (a window that read a member before the fix would
+ * write that older read over the fix's: the mirrors would differ); until then the request waits
+ * in {@link #deferred}, polled on each pass
  * (a timer wakes the md thread soon after). The fix itself is synchronous member I/O on the md
  * thread, as raid1d's sync_page_io (and the piecewise read above it).
  *
@@ -125,15 +127,15 @@ final class Raid1ReadFix {
         if (barrier != null) {
             for (int i = 0; i < f.buckets().length; i++) {
                 if (!f.raised()[i]) {
-                    if (!barrier.tryRaise(f.buckets()[i], Integer.MAX_VALUE)) {
+                    if (!barrier.tryFreeze(f.buckets()[i])) {
                         return false; // normal writes wait for this region: they go first
                     }
                     f.raised()[i] = true;
                 }
             }
             for (int b : f.buckets()) {
-                if (!barrier.drained(b)) {
-                    return false;
+                if (!barrier.quietForFix(b)) {
+                    return false; // a normal write or a sync window is still in flight there
                 }
             }
         }
@@ -147,7 +149,7 @@ final class Raid1ReadFix {
         } finally {
             if (barrier != null) {
                 for (int i = 0; i < f.buckets().length; i++) {
-                    barrier.lower(f.buckets()[i]);
+                    barrier.unfreeze(f.buckets()[i]);
                 }
             }
         }
