@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -104,6 +105,16 @@ public final class FileBlockDevice implements BlockDevice {
     private final AtomicLong unalignedBios = new AtomicLong();
     /** pwritev calls that wrote two or more bios at once. */
     private final AtomicLong gatheredWrites = new AtomicLong();
+    /**
+     * pwritev scratch (iovecs and errno) for gathering writes, taken by a run for its call and put
+     * back after, so that no call allocates. A gathering write runs on whichever thread runs the
+     * batch (a shared I/O worker or a client thread inline), so the scratch belongs to the device,
+     * not the thread: there are at most as many as gathering writes at once, and each holds two
+     * or more of the device's in-flight slots (queue depth / 2 at most, a few hundred bytes each).
+     * Freed at close, when every bio has ended.
+     */
+    private final Arena gatherScratchArena = Arena.ofShared();
+    private final ConcurrentLinkedQueue<MemorySegment> gatherScratch = new ConcurrentLinkedQueue<>();
     /**
      * Above this average service time the I/O goes to the workers even for client threads: 50 µs
      * is about what two thread hand-offs cost on this class of machine, so slower I/O gains more
@@ -306,7 +317,7 @@ public final class FileBlockDevice implements BlockDevice {
         int i = 0;
         while (i < run.length) {
             int j = i + 1;
-            while (j < run.length && j - i < Posix.IOV_MAX && gathers(run[j - 1], run[j])) {
+            while (j < run.length && j - i < BATCH_MAX && gathers(run[j - 1], run[j])) {
                 j++;
             }
             if (j - i == 1) {
@@ -342,14 +353,20 @@ public final class FileBlockDevice implements BlockDevice {
         }
         gatheredWrites.incrementAndGet();
         long written;
+        MemorySegment scratch = gatherScratch.poll();
+        if (scratch == null) {
+            scratch = gatherScratchArena.allocate(Posix.pwritevScratchBytes(BATCH_MAX), 16);
+        }
         try {
-            written = Posix.pwritev(opened.fd(), parts, 0, parts.length, run[from].offsetBytes);
+            written = Posix.pwritev(opened.fd(), parts, 0, parts.length, run[from].offsetBytes, scratch);
         } catch (IOException e) {
+            gatherScratch.add(scratch);
             for (int k = from; k < to; k++) {
                 run(run[k]);
             }
             return;
         }
+        gatherScratch.add(scratch); // before any bio ends: close may follow the last one
         long took = env.clock().nanoTime() - start;
         serviceNanosAverage += (took / (to - from) - serviceNanosAverage) >> 3;
         if (written == total) {
@@ -603,6 +620,8 @@ public final class FileBlockDevice implements BlockDevice {
             closeChannel(opened.buffered());
         }
         Posix.close(opened.fd());
+        gatherScratch.clear();
+        gatherScratchArena.close();
     }
 
     private void closeChannel(FileChannel channel) {

@@ -201,23 +201,35 @@ final class Posix {
         }
     }
 
+    /** Where {@link #pwritev}'s iovecs start in its scratch: after the errno capture, 16-aligned. */
+    private static final long PWRITEV_IOV_AT = (CAPTURE_LAYOUT.byteSize() + 15) & ~15L;
+
+    /** Bytes of a {@link #pwritev} scratch segment for up to {@code count} parts (allocate it 16-aligned). */
+    static long pwritevScratchBytes(int count) {
+        return PWRITEV_IOV_AT + IOVEC_BYTES * count;
+    }
+
     /**
      * A gathering write: the iovecs are {@code parts}' native addresses and sizes, in order, at
      * {@code offsetBytes}. Returns the bytes written, which may be short (a regular file meeting
-     * ENOSPC or its size limit): the caller finishes the rest. Retries EINTR.
+     * ENOSPC or its size limit): the caller finishes the rest. Retries EINTR. {@code scratch}
+     * ({@link #pwritevScratchBytes} for the count, 16-aligned) holds the iovecs and errno for the
+     * call, so that a caller doing many can reuse one; it is free again once this returns.
      */
-    static long pwritev(int fd, MemorySegment[] parts, int from, int to, long offsetBytes) throws PosixException {
+    static long pwritev(int fd, MemorySegment[] parts, int from, int to, long offsetBytes, MemorySegment scratch)
+        throws PosixException {
         int count = to - from;
         assert count > 0 && count <= IOV_MAX : "iovec count " + count;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment iov = arena.allocate(IOVEC_BYTES * count, 8);
-            for (int i = 0; i < count; i++) {
-                MemorySegment part = parts[from + i];
-                assert part.isNative() : "pwritev of a heap segment";
-                iov.set(JAVA_LONG, i * IOVEC_BYTES, part.address()); // iov_base
-                iov.set(JAVA_LONG, i * IOVEC_BYTES + 8, part.byteSize()); // iov_len
-            }
-            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+        assert scratch.byteSize() >= pwritevScratchBytes(count) && scratch.address() % 16 == 0 : "pwritev scratch " + scratch;
+        MemorySegment state = scratch.asSlice(0, CAPTURE_LAYOUT.byteSize());
+        MemorySegment iov = scratch.asSlice(PWRITEV_IOV_AT, IOVEC_BYTES * count);
+        for (int i = 0; i < count; i++) {
+            MemorySegment part = parts[from + i];
+            assert part.isNative() : "pwritev of a heap segment";
+            iov.set(JAVA_LONG, i * IOVEC_BYTES, part.address()); // iov_base
+            iov.set(JAVA_LONG, i * IOVEC_BYTES + 8, part.byteSize()); // iov_len
+        }
+        try {
             while (true) {
                 long n = (long) PWRITEV.invokeExact(state, fd, iov, count, offsetBytes);
                 if (n >= 0) {

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 /**
  * Test storage: named in-memory disks that outlive the arrays built on them (closing an array
  * "powers off" nothing), each behind a fault-injection layer, as a test's injected storage.
@@ -93,6 +95,19 @@ final class Disks implements AutoCloseable {
 
     MdArray assemble(boolean run, String... names) throws MdException {
         return Assembler.assemble(env, opener(), List.of(names), new Assembler.Options(run, false));
+    }
+
+    /**
+     * Sets resync_offset to 0 in the superblock of each of {@code names}, as a crash of a dirty
+     * array without a bitmap leaves it: the next assembly resyncs the whole array.
+     */
+    void markNeedsFullResync(String... names) throws MdException, IOException {
+        for (String n : names) {
+            try (BlockDevice dev = opener().open(n, false)) {
+                SuperblockIo.Found f = SuperblockIo.read(env, dev);
+                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
+            }
+        }
     }
 
     /** Bytes of a disk, raw. */

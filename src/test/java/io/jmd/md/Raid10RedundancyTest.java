@@ -98,6 +98,77 @@ final class Raid10RedundancyTest {
         }
     }
 
+    /** Disks for every member of {@code s}, named a, b, ..., and the array created on them. */
+    static String[] createLive(Env env, Disks disks, Shape s, boolean bitmap) throws Exception {
+        String[] live = names(s.devices(), "");
+        disks.add(DISK_BYTES, live);
+        create(env, disks, s, bitmap, live);
+        return live;
+    }
+
+    /** Adds a disk "spare"; returns the members as they are once it holds {@code slot}. */
+    static String[] addSpareFor(Disks disks, String[] live, int slot) {
+        disks.add(DISK_BYTES, "spare");
+        String[] after = live.clone();
+        after[slot] = "spare";
+        return after;
+    }
+
+    /** {@code count} random block writes, 8 in flight, recorded in {@code model}. */
+    static void writes(Env env, MdArray a, long[] model, int count) throws Exception {
+        writeStream(env, a, model, count, 8, n -> { }, new AtomicInteger());
+    }
+
+    /** Writes block {@code block} filled with {@code version} and records it in {@code model}. */
+    static void writeBlock(Env env, MdArray a, long[] model, int block, long version) {
+        Buffer buf = env.buffers().allocate(BLOCK);
+        Raid1ArrayTest.fill(buf.segment(), version);
+        assertEquals(Errno.OK, SyncIo.write(env.scheduler(), a, (long) block * BLOCK, buf.segment(), 0));
+        buf.release();
+        model[block] = version;
+    }
+
+    static void failAndRemove(MdArray a, String name) throws MdException {
+        MemberManager.fail(a, name);
+        MemberManager.remove(a, name);
+    }
+
+    /** Lifts a test's slow sync limits and waits until no sync work is left. */
+    static void unthrottleAndAwaitIdle(MdArray a) throws InterruptedException {
+        a.redundancy().engine().throttle().setLimits(1_000, 10_000_000);
+        awaitIdle(a);
+    }
+
+    /** Requests {@code action}, which must be accepted, and waits until no sync work is left. */
+    static void runToIdle(MdArray a, SyncAction action) throws InterruptedException {
+        assertEquals(Errno.OK, a.redundancy().engine().request(action));
+        awaitIdle(a);
+    }
+
+    static void awaitSyncRunning(MdArray a, String what) throws InterruptedException {
+        await(what + " running", () -> a.redundancy().engine().status() != null);
+    }
+
+    /**
+     * Waits until no sync work is left; the last sync to finish was {@code action} and synced
+     * {@code chunks} chunks. Returns its status.
+     */
+    static SyncStatus awaitIdleAfter(MdArray a, SyncAction action, long chunks, String message) throws InterruptedException {
+        awaitIdle(a);
+        SyncStatus last = a.redundancy().engine().lastFinished();
+        assertEquals(action, last.action());
+        assertEquals(chunks, last.syncedChunks(), message);
+        return last;
+    }
+
+    /** Assembles {@code names} again: the array is optimal and holds {@code model}. */
+    static void assertOptimalWithDataAfterARestart(Env env, Disks disks, long[] model, String... names) throws Exception {
+        try (MdArray again = assemble(disks, false, names)) {
+            assertTrue(again.personality().isOptimal(), again.personality().status());
+            verify(env, again, model);
+        }
+    }
+
     static Raid10Geometry geometry(Superblock1 sb) {
         return new Raid10Geometry(sb.raidDisks(), sb.layout(), sb.chunkSectors(), sb.sizeSectors());
     }
@@ -154,23 +225,15 @@ final class Raid10RedundancyTest {
     void crashResyncsOnlyTheDirtyChunksWhileServing(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            String[] live = names(s.devices(), "");
+            String[] live = createLive(env, disks, s, true);
             String[] image = names(s.devices(), "2");
-            disks.add(DISK_BYTES, live);
-            create(env, disks, s, true, live);
             long[] model;
             try (MdArray a = assemble(disks, false, live)) {
                 a.redundancy().bitmap().setDaemonSleepNanos(60_000_000_000L); // no clearing before the "crash"
                 model = new long[(int) (a.sizeBytes() / BLOCK)];
                 for (int chunk : new int[] {2, 5}) {
                     for (int k = 0; k < 4; k++) {
-                        int block = (int) ((long) chunk * BITMAP_CHUNK / BLOCK) + k;
-                        long version = ((long) chunk << 32) | k;
-                        Buffer buf = env.buffers().allocate(BLOCK);
-                        Raid1ArrayTest.fill(buf.segment(), version);
-                        assertEquals(Errno.OK, SyncIo.write(env.scheduler(), a, (long) block * BLOCK, buf.segment(), 0));
-                        buf.release();
-                        model[block] = version;
+                        writeBlock(env, a, model, (int) ((long) chunk * BITMAP_CHUNK / BLOCK) + k, ((long) chunk << 32) | k);
                     }
                 }
                 // a write to chunk 9 is in flight (held on its way to every copy) at the power cut
@@ -206,10 +269,7 @@ final class Raid10RedundancyTest {
             rawWrite(env, disks, (String) copies.get(1)[0], (long) copies.get(1)[1], BLOCK, 0x33);
             try (MdArray a = assemble(disks, false, image)) {
                 assertTrue(a.notes().stream().anyMatch(n -> n.contains("only the 3 of")), a.notes().toString());
-                awaitIdle(a);
-                SyncStatus last = a.redundancy().engine().lastFinished();
-                assertEquals(SyncAction.RESYNC, last.action());
-                assertEquals(3, last.syncedChunks(), "only the dirty chunks were resynced");
+                SyncStatus last = awaitIdleAfter(a, SyncAction.RESYNC, 3, "only the dirty chunks were resynced");
                 assertEquals(a.redundancy().bitmap().chunks() - 3, last.skippedChunks());
                 verify(env, a, model);
             }
@@ -223,27 +283,20 @@ final class Raid10RedundancyTest {
     void dirtyArrayWithoutBitmapResyncsEverythingOnlineAndServesMeanwhile(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            String[] live = names(s.devices(), "");
-            disks.add(DISK_BYTES, live);
-            create(env, disks, s, false, live);
+            String[] live = createLive(env, disks, s, false);
             // the second copy of array byte 3M differs, as after a crash
             for (long at = 3 << 20; at < (4 << 20); at += BLOCK) {
                 Object[] second = copiesOf(env, disks, at, live).get(1);
                 rawWrite(env, disks, (String) second[0], (long) second[1], BLOCK, 0x5a);
             }
-            for (String n : live) {
-                var dev = disks.opener().open(n, false);
-                SuperblockIo.Found f = SuperblockIo.read(env, dev);
-                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
-            }
+            disks.markNeedsFullResync(live);
             try (MdArray a = assemble(disks, false, live)) {
                 a.redundancy().engine().throttle().setLimits(1, 4_000); // ~4 MB/s: the resync takes a few seconds
                 long[] model = new long[(int) (a.sizeBytes() / BLOCK)];
-                await("resync running", () -> a.redundancy().engine().status() != null);
-                writeStream(env, a, model, 300, 8, n -> { }, new AtomicInteger());
+                awaitSyncRunning(a, "resync");
+                writes(env, a, model, 300);
                 assertTrue(a.needsResync(), "still resyncing while the writes ran");
-                a.redundancy().engine().throttle().setLimits(1_000, 10_000_000);
-                awaitIdle(a);
+                unthrottleAndAwaitIdle(a);
                 verify(env, a, model);
             }
             assertCopiesEqual(env, disks, live);
@@ -255,26 +308,21 @@ final class Raid10RedundancyTest {
     void failedMemberIsReplacedByAnAddedSpareWhileWritesGoOnAndAgainAfterARestart(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            String[] live = names(s.devices(), "");
-            disks.add(DISK_BYTES, live);
-            disks.add(DISK_BYTES, "spare");
-            create(env, disks, s, true, live);
-            String[] after = live.clone();
-            after[1] = "spare";
+            String[] live = createLive(env, disks, s, true);
+            String[] after = addSpareFor(disks, live, 1);
             long[] model;
             try (MdArray a = assemble(disks, false, live)) {
                 model = new long[(int) (a.sizeBytes() / BLOCK)];
-                writeStream(env, a, model, 400, 8, n -> { }, new AtomicInteger());
+                writes(env, a, model, 400);
                 assertTrue(MemberManager.fail(a, live[1]).contains("faulty"));
-                writeStream(env, a, model, 200, 8, n -> { }, new AtomicInteger());
+                writes(env, a, model, 200);
                 assertTrue(MemberManager.remove(a, live[1]).contains("removed"));
                 a.redundancy().engine().throttle().setLimits(1, 8_000);
                 assertTrue(MemberManager.add(a, "spare", false).startsWith("added"));
-                await("recovery running", () -> a.redundancy().engine().status() != null);
+                awaitSyncRunning(a, "recovery");
                 assertTrue(MdStat.format(List.of(a)).contains("recovery"), MdStat.format(List.of(a)));
-                writeStream(env, a, model, 300, 8, n -> { }, new AtomicInteger());
-                a.redundancy().engine().throttle().setLimits(1_000, 10_000_000);
-                awaitIdle(a);
+                writes(env, a, model, 300);
+                unthrottleAndAwaitIdle(a);
                 assertTrue(a.personality().isOptimal(), a.personality().status());
                 List<String> events = a.redundancy().eventLog().since(0).stream().map(ArrayEvents.Event::name).toList();
                 assertTrue(events.containsAll(List.of("Fail", "RebuildStarted", "RebuildFinished", "SpareActive")), events.toString());
@@ -284,10 +332,7 @@ final class Raid10RedundancyTest {
             Superblock1 sp = sbOf(env, disks, "spare");
             assertFalse(sp.hasFeature(FeatureBits.RECOVERY_OFFSET));
             assertEquals(1, sp.devRoles().role(sp.devNumber()), "the spare holds slot 1");
-            try (MdArray again = assemble(disks, false, after)) {
-                assertTrue(again.personality().isOptimal());
-                verify(env, again, model);
-            }
+            assertOptimalWithDataAfterARestart(env, disks, model, after);
         }
     }
 
@@ -296,22 +341,18 @@ final class Raid10RedundancyTest {
     void hotSpareReplacesAMemberThatFailsUnderWritesByItself(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            String[] live = names(s.devices(), "");
-            disks.add(DISK_BYTES, live);
-            disks.add(DISK_BYTES, "spare");
-            create(env, disks, s, true, live);
-            String[] after = live.clone();
-            after[0] = "spare";
+            String[] live = createLive(env, disks, s, true);
+            String[] after = addSpareFor(disks, live, 0);
             long[] model;
             try (MdArray a = assemble(disks, false, live)) {
                 model = new long[(int) (a.sizeBytes() / BLOCK)];
-                writeStream(env, a, model, 200, 8, n -> { }, new AtomicInteger());
+                writes(env, a, model, 200);
                 assertTrue(MemberManager.add(a, "spare", false).startsWith("added"));
                 assertEquals(MemberState.SPARE, MemberManager.find(a, "spare").state(), "an optimal array keeps it as a spare");
                 // the first member dies: writes fail it (acknowledged once that is on disk) and the
                 // spare takes its slot and is rebuilt while the writes go on
                 disks.faults(live[0]).failDevice();
-                writeStream(env, a, model, 200, 8, n -> { }, new AtomicInteger());
+                writes(env, a, model, 200);
                 awaitIdle(a);
                 assertEquals(MemberState.FAULTY, MemberManager.find(a, live[0]).state());
                 assertEquals(MemberState.IN_SYNC, MemberManager.find(a, "spare").state(), "the hot spare took its place");
@@ -320,10 +361,7 @@ final class Raid10RedundancyTest {
                 disks.faults(live[0]).restoreDevice();
             }
             assertCopiesEqual(env, disks, after);
-            try (MdArray again = assemble(disks, false, after)) {
-                assertTrue(again.personality().isOptimal(), again.personality().status());
-                verify(env, again, model);
-            }
+            assertOptimalWithDataAfterARestart(env, disks, model, after);
         }
     }
 
@@ -332,31 +370,20 @@ final class Raid10RedundancyTest {
     void reAddedMemberIsRebuiltOnlyWhereTheBitmapSaysItMissedWrites(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            String[] live = names(s.devices(), "");
-            disks.add(DISK_BYTES, live);
-            create(env, disks, s, true, live);
+            String[] live = createLive(env, disks, s, true);
             long[] model;
             try (MdArray a = assemble(disks, false, live)) {
                 model = new long[(int) (a.sizeBytes() / BLOCK)];
-                writeStream(env, a, model, 200, 8, n -> { }, new AtomicInteger());
+                writes(env, a, model, 200);
                 await("bits cleared", () -> a.redundancy().bitmap().dirtyChunks() == 0);
-                MemberManager.fail(a, live[2]);
-                MemberManager.remove(a, live[2]);
+                failAndRemove(a, live[2]);
                 for (int chunk : new int[] {1, 4}) {
-                    int block = (int) ((long) chunk * BITMAP_CHUNK / BLOCK);
-                    Buffer buf = env.buffers().allocate(BLOCK);
-                    Raid1ArrayTest.fill(buf.segment(), 0xabcL << 32 | chunk);
-                    assertEquals(Errno.OK, SyncIo.write(env.scheduler(), a, (long) block * BLOCK, buf.segment(), 0));
-                    buf.release();
-                    model[block] = 0xabcL << 32 | chunk;
+                    writeBlock(env, a, model, (int) ((long) chunk * BITMAP_CHUNK / BLOCK), 0xabcL << 32 | chunk);
                 }
                 Thread.sleep(200);
                 assertEquals(2, a.redundancy().bitmap().dirtyChunks(), "degraded writes keep their bits");
                 assertTrue(MemberManager.add(a, live[2], true).startsWith("re-added"));
-                awaitIdle(a);
-                SyncStatus last = a.redundancy().engine().lastFinished();
-                assertEquals(SyncAction.RECOVER, last.action());
-                assertEquals(2, last.syncedChunks(), "only the chunks written while it was out");
+                awaitIdleAfter(a, SyncAction.RECOVER, 2, "only the chunks written while it was out");
                 verify(env, a, model);
             }
             assertCopiesEqual(env, disks, live);
@@ -368,25 +395,20 @@ final class Raid10RedundancyTest {
     void checkFindsAnInjectedMismatchRepairFixesItAndCheckThenReportsZero(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            String[] live = names(s.devices(), "");
-            disks.add(DISK_BYTES, live);
-            create(env, disks, s, false, live);
+            String[] live = createLive(env, disks, s, false);
             try (MdArray a = assemble(disks, false, live)) {
                 RedundancyTest.write(env, a, 0, 4 << 20, 0x11);
                 Object[] second = copiesOf(env, disks, (2 << 20) + 4096, live).get(1);
                 Object[] first = copiesOf(env, disks, (2 << 20) + 4096, live).get(0);
                 rawWrite(env, disks, (String) second[0], (long) second[1], 4096, 0x66);
                 var engine = a.redundancy().engine();
-                assertEquals(Errno.OK, engine.request(SyncAction.CHECK));
-                awaitIdle(a);
+                runToIdle(a, SyncAction.CHECK);
                 assertEquals(128, engine.mismatchSectors(), "one 64 KiB unit differs");
                 assertNotEquals(Arrays.hashCode(disks.raw((String) first[0], (long) first[1], 4096)),
                     Arrays.hashCode(disks.raw((String) second[0], (long) second[1], 4096)), "check writes nothing");
-                assertEquals(Errno.OK, engine.request(SyncAction.REPAIR));
-                awaitIdle(a);
+                runToIdle(a, SyncAction.REPAIR);
                 assertEquals(128, engine.mismatchSectors(), "repair counts what it fixed");
-                assertEquals(Errno.OK, engine.request(SyncAction.CHECK));
-                awaitIdle(a);
+                runToIdle(a, SyncAction.CHECK);
                 assertEquals(0, engine.mismatchSectors());
             }
             assertCopiesEqual(env, disks, live);
@@ -398,18 +420,13 @@ final class Raid10RedundancyTest {
     void interruptedRecoveryResumesFromItsCheckpointAfterARestart(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            String[] live = names(s.devices(), "");
-            disks.add(DISK_BYTES, live);
-            disks.add(DISK_BYTES, "spare");
-            create(env, disks, s, false, live);
-            String[] after = live.clone();
-            after[1] = "spare";
+            String[] live = createLive(env, disks, s, false);
+            String[] after = addSpareFor(disks, live, 1);
             long[] model;
             try (MdArray a = assemble(disks, false, live)) {
                 model = new long[(int) (a.sizeBytes() / BLOCK)];
-                writeStream(env, a, model, 300, 8, n -> { }, new AtomicInteger());
-                MemberManager.fail(a, live[1]);
-                MemberManager.remove(a, live[1]);
+                writes(env, a, model, 300);
+                failAndRemove(a, live[1]);
                 a.redundancy().engine().throttle().setLimits(1, 2_000); // 2 MB/s: stopped part way
                 MemberManager.add(a, "spare", false);
                 Member sp = MemberManager.find(a, "spare");
@@ -437,18 +454,13 @@ final class Raid10RedundancyTest {
     void recoveryOntoASparseSpareWritesHolesAsZeroesAndKeepsItSparse(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            String[] live = names(s.devices(), "");
-            disks.add(DISK_BYTES, live);
-            disks.add(DISK_BYTES, "spare");
-            create(env, disks, s, false, live);
-            String[] after = live.clone();
-            after[1] = "spare";
+            String[] live = createLive(env, disks, s, false);
+            String[] after = addSpareFor(disks, live, 1);
             long[] model;
             try (MdArray a = assemble(disks, false, live)) {
                 model = new long[(int) (a.sizeBytes() / BLOCK)];
-                writeStream(env, a, model, 10, 8, n -> { }, new AtomicInteger());
-                MemberManager.fail(a, live[1]);
-                MemberManager.remove(a, live[1]);
+                writes(env, a, model, 10);
+                failAndRemove(a, live[1]);
                 long before = disks.medium("spare").allocatedBytes();
                 MemberManager.add(a, "spare", false);
                 awaitIdle(a);
@@ -470,12 +482,10 @@ final class Raid10RedundancyTest {
     void readErrorIsRepairedFromAnotherCopyAndAMemberThatKeepsFailingIsFailed(Shape s) throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            String[] live = names(s.devices(), "");
-            disks.add(DISK_BYTES, live);
-            create(env, disks, s, false, live);
+            String[] live = createLive(env, disks, s, false);
             try (MdArray a = assemble(disks, false, live)) {
                 long[] model = new long[(int) (a.sizeBytes() / BLOCK)];
-                writeStream(env, a, model, 300, 8, n -> { }, new AtomicInteger());
+                writes(env, a, model, 300);
                 Buffer buf = env.buffers().allocate(BLOCK);
                 // a read of block 0 leaves its member's head at block 1: the next read stays there
                 String disk = servingDisk(env, disks, a, 0, buf, live);

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,14 +55,10 @@ final class SimFoundBugsTest {
     void secondWriterReachesNoMemberBeforeTheDirtySuperblock() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, "a", "b");
-            disks.createRaid1("a", "b");
+            addRaid1(disks);
             try (MdArray array = disks.assemble(false, "a", "b")) {
                 long dataOffset = array.members().get(0).dataOffsetBytes();
-                // Superblock writes (below the data) take 400 ms to land.
-                disks.holdFrom = 0;
-                disks.holdTo = dataOffset;
-                disks.holdNanos = 400_000_000L;
+                holdSuperblockWrites(disks, dataOffset); // superblock writes (below the data) take 400 ms to land
                 AtomicInteger done = new AtomicInteger();
                 Buffer one = env.buffers().allocate(4096);
                 Buffer two = env.buffers().allocate(4096);
@@ -97,16 +94,13 @@ final class SimFoundBugsTest {
     void writeSkippingAnUnrecordedFailedMemberWaitsForTheRecord() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, "a", "b");
-            disks.createRaid1("a", "b");
+            addRaid1(disks);
             try (MdArray array = disks.assemble(false, "a", "b")) {
                 Buffer buf = env.buffers().allocate(4096);
                 buf.segment().fill((byte) 3);
                 assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), 0)); // array dirty now
                 long dataOffset = array.members().get(0).dataOffsetBytes();
-                disks.holdFrom = 0;
-                disks.holdTo = dataOffset; // superblock writes take 400 ms to land
-                disks.holdNanos = 400_000_000L;
+                holdSuperblockWrites(disks, dataOffset); // superblock writes take 400 ms to land
                 disks.faults("a").failDevice();
                 AtomicInteger ended = new AtomicInteger();
                 Thread first = Thread.ofPlatform().start(() -> {
@@ -138,28 +132,8 @@ final class SimFoundBugsTest {
     void readAroundADifferentBadSectorOnEachMember() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, "a", "b");
-            disks.createRaid1("a", "b");
-            try (MdArray array = disks.assemble(false, "a", "b")) {
-                long dataOffset = array.members().get(0).dataOffsetBytes();
-                Buffer buf = env.buffers().allocate(8192);
-                for (int i = 0; i < 8192; i++) {
-                    buf.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i / 512 + 1));
-                }
-                assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 65536, buf.segment(), 0));
-                byte[] written = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                disks.faults("a").addRule(FaultRule.error(dataOffset + 65536 + 1024, 512, Bio.Op.READ));
-                disks.faults("b").addRule(FaultRule.error(dataOffset + 65536 + 6144, 512, Bio.Op.READ));
-                buf.segment().fill((byte) 0);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, 65536, buf.segment()));
-                assertArrayEquals(written, buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
-                disks.faults("b").addRule(FaultRule.error(dataOffset + 65536 + 1024, 512, Bio.Op.READ));
-                assertEquals(Errno.EIO, SyncIo.read(env.scheduler(), array, 65536, buf.segment()),
-                    "a sector no member can read is an error");
-                disks.faults("a").clearRules();
-                disks.faults("b").clearRules();
-                buf.release();
-            }
+            addRaid1(disks);
+            assertReadsAroundADifferentBadSectorOnEach(env, disks, "member");
         }
     }
 
@@ -174,16 +148,10 @@ final class SimFoundBugsTest {
     void everyMemberIsFlushedBeforeAnyCleanSuperblock() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, "a", "b");
-            disks.createRaid1("a", "b");
+            addRaid1(disks);
             java.util.List<String> log = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-            io.jmd.block.DeviceOpener logging = (name, ro) -> new Disks.KeepOpen(disks.opener().open(name, ro)) {
-                @Override
-                public void submit(Bio bio) {
-                    log.add(name + " " + bio.op + " " + bio.offsetBytes + (bio.fua() ? " FUA" : ""));
-                    next.submit(bio);
-                }
-            };
+            io.jmd.block.DeviceOpener logging = logging(disks, (name, bio) -> log.add(name + " " + bio.op + " " + bio.offsetBytes
+                + (bio.fua() ? " FUA" : "")));
             long dataOffset;
             try (MdArray array = Assembler.assemble(env, logging, java.util.List.of("a", "b"), Assembler.Options.DEFAULT)) {
                 dataOffset = array.members().get(0).dataOffsetBytes();
@@ -216,19 +184,14 @@ final class SimFoundBugsTest {
     void resyncReadsWhatTheFirstMemberCannotFromTheOthers() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, "a", "b");
-            disks.createRaid1("a", "b");
+            addRaid1(disks);
             long[] model;
             try (MdArray array = disks.assemble(false, "a", "b")) {
                 model = new long[(int) (array.sizeBytes() / Raid1ArrayTest.BLOCK)];
                 Raid1ArrayTest.writeStream(env, array, model, 300, 8, n -> { }, new AtomicInteger());
             }
-            long dataOffset = SuperblockIo.read(env, disks.opener().open("b", true)).superblock().dataOffsetSectors() * 512;
-            for (String n : new String[] {"a", "b"}) {
-                var dev = disks.opener().open(n, false);
-                SuperblockIo.Found f = SuperblockIo.read(env, dev);
-                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
-            }
+            long dataOffset = RedundancyTest.sbOf(env, disks, "b").dataOffsetSectors() * 512;
+            disks.markNeedsFullResync("a", "b");
             // Unreadable: a sector of the first member, and in another window one sector on each member.
             disks.faults("a").addRule(FaultRule.error(dataOffset + (1 << 20) + 4096, 512, Bio.Op.READ));
             disks.faults("a").addRule(FaultRule.error(dataOffset + (3 << 20) + 512, 512, Bio.Op.READ));
@@ -236,8 +199,7 @@ final class SimFoundBugsTest {
             try (MdArray array = disks.assemble(false, "a", "b")) {
                 array.redundancy().awaitSyncIdle(); // the resync runs online
                 assertFalse(array.needsResync());
-                disks.faults("a").clearRules();
-                disks.faults("b").clearRules();
+                clearFaults(disks, "a", "b");
                 Raid1ArrayTest.verify(env, array, model);
             }
             int size = (int) (DISK_BYTES - dataOffset);
@@ -249,20 +211,15 @@ final class SimFoundBugsTest {
     void resyncFailsOnlyWhenNoMemberCanReadASector() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, "a", "b");
-            disks.createRaid1("a", "b");
+            addRaid1(disks);
             try (MdArray array = disks.assemble(false, "a", "b")) {
                 Buffer data = env.buffers().allocate(8192);
                 data.segment().fill((byte) 7);
                 assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, data.segment(), Bio.FUA));
                 data.release();
             }
-            long dataOffset = SuperblockIo.read(env, disks.opener().open("b", true)).superblock().dataOffsetSectors() * 512;
-            for (String n : new String[] {"a", "b"}) {
-                var dev = disks.opener().open(n, false);
-                SuperblockIo.Found f = SuperblockIo.read(env, dev);
-                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
-            }
+            long dataOffset = RedundancyTest.sbOf(env, disks, "b").dataOffsetSectors() * 512;
+            disks.markNeedsFullResync("a", "b");
             disks.faults("a").addRule(FaultRule.error(dataOffset + 4096, 512, Bio.Op.READ));
             disks.faults("b").addRule(FaultRule.error(dataOffset + 4096, 512, Bio.Op.READ));
             // the resync runs online: it stops at the sector, reports it, and does not loop on it
@@ -271,8 +228,7 @@ final class SimFoundBugsTest {
                 assertTrue(array.needsResync(), "the resync could not finish");
                 String error = array.redundancy().engine().lastError();
                 assertTrue(error != null && error.contains("no member can read array bytes 4096+512"), error);
-                disks.faults("a").clearRules();
-                disks.faults("b").clearRules();
+                clearFaults(disks, "a", "b");
             }
         }
     }
@@ -281,7 +237,7 @@ final class SimFoundBugsTest {
     // Found by the simulator driving raid5, raid6 and raid10 (jmd sim --level ...).
 
     private static io.jmd.md.format.CreateOptions raid10Near2(int disks) {
-        return io.jmd.md.format.CreateOptions.defaults(io.jmd.md.format.RaidLevel.RAID10, disks).withChunkKib(64);
+        return chunk64(io.jmd.md.format.RaidLevel.RAID10, disks);
     }
 
     /**
@@ -294,28 +250,8 @@ final class SimFoundBugsTest {
     void raid10ReadAroundADifferentBadSectorOnEachCopy() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, "a", "b");
-            disks.create(raid10Near2(2), "a", "b"); // near=2 on 2 devices: member offset = array offset
-            try (MdArray array = disks.assemble(false, "a", "b")) {
-                long dataOffset = array.members().get(0).dataOffsetBytes();
-                Buffer buf = env.buffers().allocate(8192);
-                for (int i = 0; i < 8192; i++) {
-                    buf.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i / 512 + 1));
-                }
-                assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 65536, buf.segment(), 0));
-                byte[] written = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                disks.faults("a").addRule(FaultRule.error(dataOffset + 65536 + 1024, 512, Bio.Op.READ));
-                disks.faults("b").addRule(FaultRule.error(dataOffset + 65536 + 6144, 512, Bio.Op.READ));
-                buf.segment().fill((byte) 0);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, 65536, buf.segment()));
-                assertArrayEquals(written, buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
-                disks.faults("b").addRule(FaultRule.error(dataOffset + 65536 + 1024, 512, Bio.Op.READ));
-                assertEquals(Errno.EIO, SyncIo.read(env.scheduler(), array, 65536, buf.segment()),
-                    "a sector no copy can read is an error");
-                disks.faults("a").clearRules();
-                disks.faults("b").clearRules();
-                buf.release();
-            }
+            addArray(disks, raid10Near2(2), "a", "b"); // near=2 on 2 devices: member offset = array offset
+            assertReadsAroundADifferentBadSectorOnEach(env, disks, "copy");
         }
     }
 
@@ -331,8 +267,7 @@ final class SimFoundBugsTest {
                 io.jmd.md.format.CreateOptions.defaults(io.jmd.md.format.RaidLevel.RAID5, 2).withChunkKib(64))) {
             Env env = jmd.env();
             try (Disks disks = new Disks(env)) {
-                disks.add(DISK_BYTES, "a", "b");
-                disks.create(options, "a", "b");
+                addArray(disks, options, "a", "b");
                 try (MdArray array = disks.assemble(false, "a", "b")) {
                     Buffer buf = env.buffers().allocate(4096);
                     assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), 0));
@@ -344,8 +279,7 @@ final class SimFoundBugsTest {
                     disks.faults("a").addRule(FaultRule.error(0, 512, Bio.Op.FLUSH));
                     assertEquals(Errno.EIO, SyncIo.flush(env.scheduler(), array), options.level()
                         + ": the last member that holds the data fails the flush");
-                    disks.faults("a").clearRules();
-                    disks.faults("b").clearRules();
+                    clearFaults(disks, "a", "b");
                 }
             }
         }
@@ -361,10 +295,7 @@ final class SimFoundBugsTest {
      */
     @Test
     void raid10ReadWhereTheCopiesMayDifferIsWrittenToEveryCopy() {
-        for (long seed : new long[] {10, 17, 35}) {
-            io.jmd.sim.SimRun.Result r = io.jmd.sim.SimRun.run(io.jmd.sim.SimConfig.of(seed, 1500, io.jmd.md.format.RaidLevel.RAID10));
-            assertTrue(r.ok(), r::failure);
-        }
+        assertSimulatorPasses(io.jmd.md.format.RaidLevel.RAID10, 10, 17, 35);
     }
 
     /**
@@ -376,8 +307,7 @@ final class SimFoundBugsTest {
      */
     @Test
     void aWriteThatMissesAFailedMemberEndsOnlyOnceTheFailureIsOnDisk() {
-        io.jmd.sim.SimRun.Result r = io.jmd.sim.SimRun.run(io.jmd.sim.SimConfig.of(408, 1500, io.jmd.md.format.RaidLevel.RAID10));
-        assertTrue(r.ok(), r::failure);
+        assertSimulatorPasses(io.jmd.md.format.RaidLevel.RAID10, 408);
     }
 
     /**
@@ -394,10 +324,7 @@ final class SimFoundBugsTest {
      */
     @Test
     void resyncRebuildsOnlyThePiecesAMemberCannotRead() {
-        for (long seed : new long[] {29, 75}) {
-            io.jmd.sim.SimRun.Result r = io.jmd.sim.SimRun.run(io.jmd.sim.SimConfig.of(seed, 1500, io.jmd.md.format.RaidLevel.RAID5));
-            assertTrue(r.ok(), r::failure);
-        }
+        assertSimulatorPasses(io.jmd.md.format.RaidLevel.RAID5, 29, 75);
     }
 
     /**
@@ -410,8 +337,7 @@ final class SimFoundBugsTest {
      */
     @Test
     void readErrorRewriteStaysOutOfSyncWindows() {
-        io.jmd.sim.SimRun.Result r = io.jmd.sim.SimRun.run(io.jmd.sim.SimConfig.of(130, 1500, io.jmd.md.format.RaidLevel.RAID5));
-        assertTrue(r.ok(), r::failure);
+        assertSimulatorPasses(io.jmd.md.format.RaidLevel.RAID5, 130);
     }
 
     /**
@@ -425,8 +351,7 @@ final class SimFoundBugsTest {
     void superblocksGoFirstToTheMembersThatAreBehind() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, "a", "b");
-            disks.createRaid1("a", "b");
+            addRaid1(disks);
             // b one event behind a, as a crash during a superblock update leaves it
             var dev = disks.opener().open("b", false);
             SuperblockIo.Found f = SuperblockIo.read(env, dev);
@@ -434,15 +359,11 @@ final class SimFoundBugsTest {
                 f.location()));
             dev.close();
             java.util.List<String> log = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-            io.jmd.block.DeviceOpener logging = (name, ro) -> new Disks.KeepOpen(disks.opener().open(name, ro)) {
-                @Override
-                public void submit(Bio bio) {
-                    if (bio.op == Bio.Op.WRITE && bio.fua()) {
-                        log.add(name);
-                    }
-                    next.submit(bio);
+            io.jmd.block.DeviceOpener logging = logging(disks, (name, bio) -> {
+                if (bio.op == Bio.Op.WRITE && bio.fua()) {
+                    log.add(name);
                 }
-            };
+            });
             try (MdArray array = Assembler.assemble(env, logging, java.util.List.of("a", "b"), Assembler.Options.DEFAULT)) {
                 log.clear();
                 Buffer buf = env.buffers().allocate(4096);
@@ -468,27 +389,17 @@ final class SimFoundBugsTest {
     void raid5ReadAroundBadPagesOfTwoMembersInOneUnit() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, "a", "b", "c");
-            disks.create(io.jmd.md.format.CreateOptions.defaults(io.jmd.md.format.RaidLevel.RAID5, 3).withChunkKib(64), "a", "b", "c");
+            addArray(disks, chunk64(io.jmd.md.format.RaidLevel.RAID5, 3), "a", "b", "c");
             try (MdArray array = disks.assemble(false, "a", "b", "c")) {
                 long dataOffset = array.members().get(0).dataOffsetBytes();
-                Buffer buf = env.buffers().allocate(128 * 1024);
-                for (int i = 0; i < 128 * 1024; i++) {
-                    buf.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i / 512 + 1));
-                }
-                assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), Bio.FUA)); // row 0: both data chunks
-                byte[] written = buf.segment().asSlice(0, 24 * 1024).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                byte[] data = pattern(128 * 1024, 1, 1);
+                writeFua(env, array, 0, data); // row 0: both data chunks
+                byte[] written = java.util.Arrays.copyOf(data, 24 * 1024);
                 // left-symmetric, 3 members, row 0: data chunk 0 on a, chunk 1 on b, P on c
                 disks.faults("a").addRule(FaultRule.error(dataOffset, 512, Bio.Op.READ)); // page 0 of a
                 disks.faults("b").addRule(FaultRule.error(dataOffset + 5 * 4096, 512, Bio.Op.READ)); // page 5 of b
-                MemorySegmentHolder read = new MemorySegmentHolder(env, 24 * 1024);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, 0, read.segment()),
-                    "page 0 rebuilds from b and P; pages 1-5 read from a");
-                assertArrayEquals(written, read.bytes());
-                read.release();
-                disks.faults("a").clearRules();
-                disks.faults("b").clearRules();
-                buf.release();
+                assertReads(env, array, 0, written, "page 0 rebuilds from b and P; pages 1-5 read from a");
+                clearFaults(disks, "a", "b");
             }
         }
     }
@@ -507,24 +418,14 @@ final class SimFoundBugsTest {
         int chunk = 64 * 1024;
         String[] names = {"a", "b", "c", "d", "e"};
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, names);
-            disks.create(io.jmd.md.format.CreateOptions.defaults(io.jmd.md.format.RaidLevel.RAID6, 5).withChunkKib(64), names);
-            byte[] row = new byte[2 * 3 * chunk]; // rows 0 and 1
-            for (int i = 0; i < row.length; i++) {
-                row[i] = (byte) (i / 512 * 7 + 1);
-            }
+            addArray(disks, chunk64(io.jmd.md.format.RaidLevel.RAID6, 5), names);
+            byte[] row = pattern(2 * 3 * chunk, 7, 1); // rows 0 and 1
             long dataOffset;
-            io.jmd.md.stripe.ParityLayout.Place[] place = new io.jmd.md.stripe.ParityLayout.Place[6];
+            io.jmd.md.stripe.ParityLayout.Place[] place;
             try (MdArray array = disks.assemble(false, names)) {
                 dataOffset = array.members().get(0).dataOffsetBytes();
-                Buffer buf = env.buffers().allocate(row.length);
-                buf.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(row));
-                assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), Bio.FUA));
-                buf.release();
-                var layout = ((io.jmd.md.stripe.StripeEngine) array.personality()).layout();
-                for (int k = 0; k < 6; k++) {
-                    place[k] = layout.place((long) k * chunk / 512, chunk / 512);
-                }
+                writeFua(env, array, 0, row);
+                place = places(array, chunk, 6);
             }
             String d0 = names[place[0].dataMember()];
             String d1 = names[place[1].dataMember()];
@@ -538,10 +439,7 @@ final class SimFoundBugsTest {
                 badPage(disks, pd, dataOffset, 3); // page 3: data and P
                 badPage(disks, d1, dataOffset, 7);
                 badPage(disks, qd, dataOffset, 7); // page 7: data and Q
-                MemorySegmentHolder read = new MemorySegmentHolder(env, 3 * chunk);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, 0, read.segment()), "every page has two members lost at most");
-                assertArrayEquals(java.util.Arrays.copyOf(row, 3 * chunk), read.bytes());
-                read.release();
+                assertReads(env, array, 0, java.util.Arrays.copyOf(row, 3 * chunk), "every page has two members lost at most");
 
                 // row 1 (member bytes chunk..2*chunk): page 9 bad on its first two data members and Q
                 long row1 = dataOffset + chunk;
@@ -553,21 +451,13 @@ final class SimFoundBugsTest {
                 assertEquals(Errno.EIO, SyncIo.read(env.scheduler(), array, r1 + 9 * 4096, page9.segment()), "page 9 of chunk 0: three members lost");
                 assertEquals(Errno.EIO, SyncIo.read(env.scheduler(), array, r1 + chunk + 9 * 4096, page9.segment()), "page 9 of chunk 1 too");
                 page9.release();
-                MemorySegmentHolder rest = new MemorySegmentHolder(env, 6 * 4096);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, r1 + 10 * 4096, rest.segment()), "pages 10-15 of chunk 0");
-                assertArrayEquals(java.util.Arrays.copyOfRange(row, (int) r1 + 10 * 4096, (int) r1 + 16 * 4096), rest.bytes());
-                rest.release();
-                MemorySegmentHolder head = new MemorySegmentHolder(env, 9 * 4096);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, r1 + chunk, head.segment()), "pages 0-8 of chunk 1");
-                assertArrayEquals(java.util.Arrays.copyOfRange(row, (int) r1 + chunk, (int) r1 + chunk + 9 * 4096), head.bytes());
-                head.release();
-                MemorySegmentHolder third = new MemorySegmentHolder(env, chunk);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, r1 + 2 * chunk, third.segment()), "chunk 2 reads from its member");
-                assertArrayEquals(java.util.Arrays.copyOfRange(row, (int) r1 + 2 * chunk, (int) r1 + 3 * chunk), third.bytes());
-                third.release();
-                for (String n : names) {
-                    disks.faults(n).clearRules();
-                }
+                assertReads(env, array, r1 + 10 * 4096, java.util.Arrays.copyOfRange(row, (int) r1 + 10 * 4096, (int) r1 + 16 * 4096),
+                    "pages 10-15 of chunk 0");
+                assertReads(env, array, r1 + chunk, java.util.Arrays.copyOfRange(row, (int) r1 + chunk, (int) r1 + chunk + 9 * 4096),
+                    "pages 0-8 of chunk 1");
+                assertReads(env, array, r1 + 2 * chunk, java.util.Arrays.copyOfRange(row, (int) r1 + 2 * chunk, (int) r1 + 3 * chunk),
+                    "chunk 2 reads from its member");
+                clearFaults(disks, names);
             }
         }
     }
@@ -584,23 +474,18 @@ final class SimFoundBugsTest {
         int chunk = 64 * 1024;
         String[] names = {"a", "b", "c", "d"};
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, names);
-            disks.create(io.jmd.md.format.CreateOptions.defaults(io.jmd.md.format.RaidLevel.RAID5, 4).withChunkKib(64), names);
-            byte[] row = new byte[3 * chunk];
-            for (int i = 0; i < row.length; i++) {
-                row[i] = (byte) (i / 512 * 5 + 1);
-            }
-            Buffer buf = env.buffers().allocate(row.length);
-            buf.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(row));
+            addArray(disks, chunk64(io.jmd.md.format.RaidLevel.RAID5, 4), names);
+            byte[] row = pattern(3 * chunk, 5, 1);
+            Buffer buf = bufferOf(env, row);
             long dataOffset;
             String d0;
             String d1;
             try (MdArray array = disks.assemble(false, names)) {
                 dataOffset = array.members().get(0).dataOffsetBytes();
                 assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), Bio.FUA)); // row 0
-                var layout = ((io.jmd.md.stripe.StripeEngine) array.personality()).layout();
-                d0 = names[layout.place(0, chunk / 512).dataMember()];
-                d1 = names[layout.place(chunk / 512, chunk / 512).dataMember()];
+                io.jmd.md.stripe.ParityLayout.Place[] place = places(array, chunk, 2);
+                d0 = names[place[0].dataMember()];
+                d1 = names[place[1].dataMember()];
             }
             // assembled again: nothing cached, so rmw (old data 2 and P: 32 pages) reads no fewer
             // pages than rcw (data 0 and 1: 32 pages) and rcw is planned first
@@ -613,13 +498,8 @@ final class SimFoundBugsTest {
                 buf.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(row));
                 assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 2 * chunk, buf.segment().asSlice(2 * chunk, chunk), Bio.FUA),
                     "data block 2 written, parity from the pages that can be read");
-                for (String n : names) {
-                    disks.faults(n).clearRules();
-                }
-                MemorySegmentHolder read = new MemorySegmentHolder(env, row.length);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, 0, read.segment()));
-                assertArrayEquals(row, read.bytes());
-                read.release();
+                clearFaults(disks, names);
+                assertReads(env, array, 0, row, "the whole row");
                 assertEquals(0, ((io.jmd.md.stripe.StripeEngine) array.personality()).checkParity(), "parity matches the data");
             } finally {
                 buf.release();
@@ -641,24 +521,14 @@ final class SimFoundBugsTest {
         int chunk = 64 * 1024;
         String[] names = {"a", "b", "c", "d", "e"};
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, names);
-            disks.create(io.jmd.md.format.CreateOptions.defaults(io.jmd.md.format.RaidLevel.RAID6, 5).withChunkKib(64), names);
-            byte[] row = new byte[3 * chunk];
-            for (int i = 0; i < row.length; i++) {
-                row[i] = (byte) (i / 512 * 11 + 1);
-            }
+            addArray(disks, chunk64(io.jmd.md.format.RaidLevel.RAID6, 5), names);
+            byte[] row = pattern(3 * chunk, 11, 1);
             long dataOffset;
-            io.jmd.md.stripe.ParityLayout.Place[] place = new io.jmd.md.stripe.ParityLayout.Place[3];
+            io.jmd.md.stripe.ParityLayout.Place[] place;
             try (MdArray array = disks.assemble(false, names)) {
                 dataOffset = array.members().get(0).dataOffsetBytes();
-                Buffer buf = env.buffers().allocate(row.length);
-                buf.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(row));
-                assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), Bio.FUA)); // row 0
-                buf.release();
-                var layout = ((io.jmd.md.stripe.StripeEngine) array.personality()).layout();
-                for (int k = 0; k < 3; k++) {
-                    place[k] = layout.place((long) k * chunk / 512, chunk / 512);
-                }
+                writeFua(env, array, 0, row); // row 0
+                place = places(array, chunk, 3);
             }
             String pd = names[place[0].pd()];
             String qd = names[place[0].qd()];
@@ -683,16 +553,11 @@ final class SimFoundBugsTest {
                 w2.join();
                 assertEquals(Errno.OK, status[0], "data 2's pages 0-1: two members lost there, within raid6");
                 assertEquals(Errno.EIO, status[1], "data 2's page 5: three lost there (data 0's page 5 cannot be rebuilt)");
-                MemorySegmentHolder back = new MemorySegmentHolder(env, 2 * 4096);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, 2L * chunk, back.segment()));
-                assertArrayEquals(one.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), back.bytes());
-                back.release();
+                assertReads(env, array, 2L * chunk, one.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), "data 2's pages 0-1");
                 blocker.release();
                 one.release();
                 five.release();
-                for (String n : names) {
-                    disks.faults(n).clearRules();
-                }
+                clearFaults(disks, names);
             }
         }
     }
@@ -711,34 +576,136 @@ final class SimFoundBugsTest {
     void readErrorRewritesOnlyThePageThatFailed() throws Exception {
         Env env = jmd.env();
         try (Disks disks = new Disks(env)) {
-            disks.add(DISK_BYTES, "a", "b", "c");
-            disks.create(io.jmd.md.format.CreateOptions.defaults(io.jmd.md.format.RaidLevel.RAID5, 3).withChunkKib(64), "a", "b", "c");
+            addArray(disks, chunk64(io.jmd.md.format.RaidLevel.RAID5, 3), "a", "b", "c");
             try (MdArray array = disks.assemble(false, "a", "b", "c")) {
                 Member a = array.members().get(0);
                 long dataOffset = a.dataOffsetBytes();
-                Buffer buf = env.buffers().allocate(128 * 1024);
-                for (int i = 0; i < 128 * 1024; i++) {
-                    buf.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i / 512 + 3));
-                }
-                assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), Bio.FUA));
+                byte[] data = pattern(128 * 1024, 1, 3);
+                writeFua(env, array, 0, data);
                 int corrected = a.correctedReads();
                 // data chunk 0 of row 0 is on a (left-symmetric, 3 members)
                 disks.faults("a").addRule(FaultRule.error(dataOffset + 2 * 4096 + 512, 512, Bio.Op.READ).times(2));
                 FaultRule pageWrites = disks.faults("a").addRule(FaultRule.delay(dataOffset + 2 * 4096, 4096, 1, Bio.Op.WRITE));
                 FaultRule before = disks.faults("a").addRule(FaultRule.delay(dataOffset, 2 * 4096, 1, Bio.Op.WRITE));
                 FaultRule after = disks.faults("a").addRule(FaultRule.delay(dataOffset + 3 * 4096, 61 * 4096, 1, Bio.Op.WRITE));
-                MemorySegmentHolder read = new MemorySegmentHolder(env, 64 * 1024);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, 0, read.segment()));
-                assertArrayEquals(buf.segment().asSlice(0, 64 * 1024).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), read.bytes());
-                read.release();
+                assertReads(env, array, 0, java.util.Arrays.copyOf(data, 64 * 1024), "data chunk 0");
                 assertEquals(1, pageWrites.hits(), "the page that failed is written back");
                 assertEquals(0, before.hits() + after.hits(), "nothing else of the unit is");
                 assertEquals(corrected + 1, a.correctedReads(), "one page corrected");
                 assertTrue(a.isInSync(), "the read back was fine: a stays in the array");
                 disks.faults("a").clearRules();
-                buf.release();
             }
         }
+    }
+
+    private static void addRaid1(Disks disks) throws Exception {
+        disks.add(DISK_BYTES, "a", "b");
+        disks.createRaid1("a", "b");
+    }
+
+    private static void addArray(Disks disks, io.jmd.md.format.CreateOptions options, String... names) throws Exception {
+        disks.add(DISK_BYTES, names);
+        disks.create(options, names);
+    }
+
+    private static io.jmd.md.format.CreateOptions chunk64(io.jmd.md.format.RaidLevel level, int disks) {
+        return io.jmd.md.format.CreateOptions.defaults(level, disks).withChunkKib(64);
+    }
+
+    /** Writes to member bytes below {@code dataOffset} (superblocks) land 400 ms after submission. */
+    private static void holdSuperblockWrites(Disks disks, long dataOffset) {
+        disks.holdFrom = 0;
+        disks.holdTo = dataOffset;
+        disks.holdNanos = 400_000_000L;
+    }
+
+    private static void clearFaults(Disks disks, String... names) {
+        for (String n : names) {
+            disks.faults(n).clearRules();
+        }
+    }
+
+    /**
+     * Over a two-member array on disks a and b (member offset = array offset): a read spanning a
+     * bad sector on each member, at different sectors, reads every sector from whichever {@code
+     * copy} can; with a sector bad on both, it fails.
+     */
+    private static void assertReadsAroundADifferentBadSectorOnEach(Env env, Disks disks, String copy) throws Exception {
+        try (MdArray array = disks.assemble(false, "a", "b")) {
+            long dataOffset = array.members().get(0).dataOffsetBytes();
+            byte[] written = pattern(8192, 1, 1);
+            Buffer buf = bufferOf(env, written);
+            assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 65536, buf.segment(), 0));
+            disks.faults("a").addRule(FaultRule.error(dataOffset + 65536 + 1024, 512, Bio.Op.READ));
+            disks.faults("b").addRule(FaultRule.error(dataOffset + 65536 + 6144, 512, Bio.Op.READ));
+            buf.segment().fill((byte) 0);
+            assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, 65536, buf.segment()));
+            assertArrayEquals(written, buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            disks.faults("b").addRule(FaultRule.error(dataOffset + 65536 + 1024, 512, Bio.Op.READ));
+            assertEquals(Errno.EIO, SyncIo.read(env.scheduler(), array, 65536, buf.segment()),
+                "a sector no " + copy + " can read is an error");
+            clearFaults(disks, "a", "b");
+            buf.release();
+        }
+    }
+
+    /** The simulator runs each seed (1500 operations) on {@code level} and finds nothing wrong. */
+    private static void assertSimulatorPasses(io.jmd.md.format.RaidLevel level, long... seeds) {
+        for (long seed : seeds) {
+            io.jmd.sim.SimRun.Result r = io.jmd.sim.SimRun.run(io.jmd.sim.SimConfig.of(seed, 1500, level));
+            assertTrue(r.ok(), r::failure);
+        }
+    }
+
+    /** Opens the disks, showing {@code onSubmit} each bio (and the disk's name) before it goes on. */
+    private static io.jmd.block.DeviceOpener logging(Disks disks, BiConsumer<String, Bio> onSubmit) {
+        return (name, ro) -> new Disks.KeepOpen(disks.opener().open(name, ro)) {
+            @Override
+            public void submit(Bio bio) {
+                onSubmit.accept(name, bio);
+                next.submit(bio);
+            }
+        };
+    }
+
+    /** {@code length} bytes, each 512-byte sector k of them holding {@code (byte) (k * step + first)}. */
+    private static byte[] pattern(int length, int step, int first) {
+        byte[] out = new byte[length];
+        for (int i = 0; i < length; i++) {
+            out[i] = (byte) (i / 512 * step + first);
+        }
+        return out;
+    }
+
+    private static Buffer bufferOf(Env env, byte[] bytes) {
+        Buffer buf = env.buffers().allocate(bytes.length);
+        buf.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(bytes));
+        return buf;
+    }
+
+    /** Writes {@code bytes} at array byte {@code at} with FUA; the write must succeed. */
+    private static void writeFua(Env env, MdArray array, long at, byte[] bytes) {
+        Buffer buf = bufferOf(env, bytes);
+        assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, at, buf.segment(), Bio.FUA));
+        buf.release();
+    }
+
+    /** Where the first {@code count} chunks of a raid4/5/6 array lie (chunk bytes {@code chunk}). */
+    private static io.jmd.md.stripe.ParityLayout.Place[] places(MdArray array, int chunk, int count) {
+        var layout = ((io.jmd.md.stripe.StripeEngine) array.personality()).layout();
+        io.jmd.md.stripe.ParityLayout.Place[] place = new io.jmd.md.stripe.ParityLayout.Place[count];
+        for (int k = 0; k < count; k++) {
+            place[k] = layout.place((long) k * chunk / 512, chunk / 512);
+        }
+        return place;
+    }
+
+    /** A read of {@code expected.length} bytes at array byte {@code at} succeeds and returns {@code expected}. */
+    private static void assertReads(Env env, MdArray array, long at, byte[] expected, String what) {
+        MemorySegmentHolder read = new MemorySegmentHolder(env, expected.length);
+        assertEquals(Errno.OK, SyncIo.read(env.scheduler(), array, at, read.segment()), what);
+        assertArrayEquals(expected, read.bytes(), what);
+        read.release();
     }
 
     /** A buffer for a read, with its bytes. */

@@ -4,8 +4,8 @@ import io.jmd.block.Errno;
 import io.jmd.block.SyncIo;
 import io.jmd.md.MdArray;
 import io.jmd.md.Member;
+import io.jmd.md.ReadErrorRewrite;
 import io.jmd.md.resync.SyncBarrier;
-import io.jmd.mem.Buffer;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -25,10 +25,10 @@ import java.util.function.ObjIntConsumer;
  * freezes the sync barrier of the piece's regions (array bytes: raid10's resync space) and fixes
  * only once no normal write and no sync window is in flight there (a window that read a copy
  * before the fix would write that older read over the fix's: the copies would differ); until then
- * the piece waits in {@link #deferred}, polled
- * on each pass (a timer wakes the md thread soon after). The good copy is read again under the
- * barrier into a preallocated scratch buffer (the md thread never waits for memory), written to
- * the failed copy and read back; synchronous member I/O on the md thread, as md's sync_page_io.
+ * the piece waits in {@link #deferred}, polled on each pass (a timer wakes the md thread soon
+ * after). Under the barrier, {@link ReadErrorRewrite} reads the good copy again, writes it to each
+ * failed copy (at that copy's own member offset) and reads it back; synchronous member I/O on the
+ * md thread, as md's sync_page_io.
  * The piece ends (the client's read) once its fix is done.
  *
  * <p>Threads: {@link #queue} from completion callbacks (never blocks); everything else on the
@@ -37,7 +37,6 @@ import java.util.function.ObjIntConsumer;
 final class MappedReadFix {
     /** How soon the md thread looks again at a fix waiting for writes to drain. */
     static final long RETRY_NANOS = 1_000_000L;
-    static final int SCRATCH_BYTES = 64 << 10;
 
     /**
      * A piece to fix: its I/O (current = the copy that read it), the copies that failed, its
@@ -51,17 +50,17 @@ final class MappedReadFix {
     private final ObjIntConsumer<MappedIo> end;
     private final ConcurrentLinkedQueue<Fix> queued = new ConcurrentLinkedQueue<>();
     private final ArrayDeque<Fix> deferred = new ArrayDeque<>();
-    private final Buffer scratch;
+    private final ReadErrorRewrite rewrite;
 
     MappedReadFix(MdArray array, Member[] slots, ObjIntConsumer<MappedIo> end) {
         this.array = array;
         this.slots = slots;
         this.end = end;
-        this.scratch = array.env().buffers().allocate(2L * SCRATCH_BYTES);
+        this.rewrite = new ReadErrorRewrite(array);
     }
 
     void close() {
-        scratch.release();
+        rewrite.close();
     }
 
     boolean isEmpty() {
@@ -119,20 +118,8 @@ final class MappedReadFix {
     private boolean tryFix(Fix f) {
         var redundancy = array.redundancy();
         SyncBarrier barrier = redundancy == null ? null : redundancy.barrier();
-        if (barrier != null) {
-            for (int i = 0; i < f.buckets().length; i++) {
-                if (!f.raised()[i]) {
-                    if (!barrier.tryFreeze(f.buckets()[i])) {
-                        return false; // normal writes wait for this region: they go first
-                    }
-                    f.raised()[i] = true;
-                }
-            }
-            for (int b : f.buckets()) {
-                if (!barrier.quietForFix(b)) {
-                    return false; // a normal write or a sync window is still in flight there
-                }
-            }
+        if (barrier != null && !barrier.tryFreeze(f.buckets(), f.raised())) {
+            return false; // normal writes wait there (they go first), or writes or sync windows are in flight
         }
         int status = Errno.OK;
         try {
@@ -143,9 +130,7 @@ final class MappedReadFix {
             }
         } finally {
             if (barrier != null) {
-                for (int b : f.buckets()) {
-                    barrier.unfreeze(b);
-                }
+                barrier.thaw(f.buckets());
             }
         }
         int st = status;
@@ -214,43 +199,8 @@ final class MappedReadFix {
             if ((f.failedCopies() & (1L << c)) == 0 || bad == null || bad == good || !bad.isInSync()) {
                 continue;
             }
-            int fixed = rewrite(good, good.dataOffsetBytes() + io.memberOffsets[io.current], bad,
+            rewrite.fix(good, good.dataOffsetBytes() + io.memberOffsets[io.current], bad,
                 bad.dataOffsetBytes() + io.memberOffsets[c], io.lengthBytes);
-            if (fixed < 0) {
-                continue;
-            }
-            if (fixed == 0) {
-                bad.countWriteError();
-                array.memberError(bad); // the rewrite did not take: the member is failing
-            } else {
-                if (bad.countFixedReadError(array.env().clock().nanoTime())) {
-                    array.memberError(bad); // errors coming fast: md's exceed_read_errors fails it too
-                }
-            }
         }
-    }
-
-    /**
-     * Reads the piece again from the good copy, writes it to the bad one and reads it back from
-     * there, a scratch buffer at a time: 1 done, 0 did not take, -1 skipped (the good copy cannot
-     * be read now: nothing sure to write; the next read or sync tries again).
-     */
-    private int rewrite(Member good, long from, Member bad, long to, long length) {
-        var scheduler = array.env().scheduler();
-        for (long at = 0; at < length; at += SCRATCH_BYTES) {
-            long len = Math.min(SCRATCH_BYTES, length - at);
-            MemorySegment copy = scratch.slice(0, len);
-            MemorySegment back = scratch.slice(SCRATCH_BYTES, len);
-            if (SyncIo.read(scheduler, good.device(), from + at, copy) != Errno.OK) {
-                good.countReadError();
-                return -1;
-            }
-            if (SyncIo.write(scheduler, bad.device(), to + at, copy, 0) != Errno.OK
-                || SyncIo.read(scheduler, bad.device(), to + at, back) != Errno.OK
-                || copy.mismatch(back) >= 0) {
-                return 0;
-            }
-        }
-        return 1;
     }
 }

@@ -5,9 +5,9 @@ import io.jmd.block.Errno;
 import io.jmd.block.SyncIo;
 import io.jmd.md.MdArray;
 import io.jmd.md.Member;
+import io.jmd.md.ReadErrorRewrite;
 import io.jmd.md.resync.SyncBarrier;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +28,8 @@ import java.util.function.ObjIntConsumer;
  * write that older read over the fix's: the mirrors would differ); until then the request waits
  * in {@link #deferred}, polled on each pass
  * (a timer wakes the md thread soon after). The fix itself is synchronous member I/O on the md
- * thread, as raid1d's sync_page_io (and the piecewise read above it).
+ * thread, as raid1d's sync_page_io (and the piecewise read above it); the rewrite and re-read of
+ * each failed member is {@link ReadErrorRewrite}'s, at the block's offset on every member.
  *
  * <p>Threads: {@link #queue} from completion callbacks (never blocks); everything else on the
  * md thread, which owns {@link #deferred}.
@@ -36,17 +37,6 @@ import java.util.function.ObjIntConsumer;
 final class Raid1ReadFix {
     /** How soon the md thread looks again at a fix waiting for writes to drain. */
     static final long RETRY_NANOS = 1_000_000L;
-    /**
-     * The fix works through two scratch buffers of this size, preallocated (the md thread never
-     * waits for memory): the good copy is read again under the barrier (the data the client got
-     * may be older than a write that landed since), written to the failing member, read back
-     * from it and compared. The client's data never comes from the member being fixed.
-     */
-    static final int SCRATCH_BYTES = 64 << 10;
-    static final int REWRITE_DONE = 1;
-    static final int REWRITE_FAILED = 0;
-    static final int REWRITE_SKIPPED = -1;
-
     /**
      * A read to fix: the request (its data holds the good copy), where it came from, who failed;
      * or ({@code good} null) a read of a block not resynced yet, to read and resync here.
@@ -59,17 +49,17 @@ final class Raid1ReadFix {
     private final ObjIntConsumer<R1Request> end;
     private final ConcurrentLinkedQueue<Fix> queued = new ConcurrentLinkedQueue<>();
     private final ArrayDeque<Fix> deferred = new ArrayDeque<>();
-    private final io.jmd.mem.Buffer scratch;
+    private final ReadErrorRewrite rewrite;
 
     Raid1ReadFix(MdArray array, Raid1 raid1, ObjIntConsumer<R1Request> end) {
         this.array = array;
         this.raid1 = raid1;
         this.end = end;
-        this.scratch = array.env().buffers().allocate(2L * SCRATCH_BYTES);
+        this.rewrite = new ReadErrorRewrite(array);
     }
 
     void close() {
-        scratch.release();
+        rewrite.close();
     }
 
     /**
@@ -124,20 +114,8 @@ final class Raid1ReadFix {
     private boolean tryFix(Fix f) {
         var redundancy = array.redundancy();
         SyncBarrier barrier = redundancy == null ? null : redundancy.barrier();
-        if (barrier != null) {
-            for (int i = 0; i < f.buckets().length; i++) {
-                if (!f.raised()[i]) {
-                    if (!barrier.tryFreeze(f.buckets()[i])) {
-                        return false; // normal writes wait for this region: they go first
-                    }
-                    f.raised()[i] = true;
-                }
-            }
-            for (int b : f.buckets()) {
-                if (!barrier.quietForFix(b)) {
-                    return false; // a normal write or a sync window is still in flight there
-                }
-            }
+        if (barrier != null && !barrier.tryFreeze(f.buckets(), f.raised())) {
+            return false; // normal writes wait there (they go first), or writes or sync windows are in flight
         }
         int status = Errno.OK;
         try {
@@ -148,9 +126,7 @@ final class Raid1ReadFix {
             }
         } finally {
             if (barrier != null) {
-                for (int i = 0; i < f.buckets().length; i++) {
-                    barrier.unfreeze(f.buckets()[i]);
-                }
+                barrier.thaw(f.buckets());
             }
         }
         int st = status;
@@ -160,19 +136,12 @@ final class Raid1ReadFix {
 
     private void fix(Fix f) {
         Bio p = f.request().parent;
+        Member good = f.good();
         for (Member bad : raid1.slots()) {
-            if (bad == null || bad == f.good() || !bad.isInSync() || (f.failedSlots() & (1L << bad.slot())) == 0) {
+            if (bad == null || bad == good || !bad.isInSync() || (f.failedSlots() & (1L << bad.slot())) == 0) {
                 continue;
             }
-            int fixed = rewrite(f.good(), bad, p);
-            if (fixed == REWRITE_FAILED) {
-                bad.countWriteError();
-                array.memberError(bad); // the rewrite did not take: the member is failing
-            } else if (fixed == REWRITE_DONE) {
-                if (bad.countFixedReadError(array.env().clock().nanoTime())) {
-                    array.memberError(bad); // errors coming fast: md's exceed_read_errors fails it too
-                }
-            }
+            rewrite.fix(good, good.dataOffsetBytes() + p.offsetBytes, bad, bad.dataOffsetBytes() + p.offsetBytes, p.lengthBytes);
         }
     }
 
@@ -219,32 +188,5 @@ final class Raid1ReadFix {
             }
         }
         return Errno.OK;
-    }
-
-    /**
-     * Reads the block again from {@code good}, writes it to {@code bad} and reads it back from
-     * there, a scratch buffer at a time (raid1.c fix_read_error): {@link #REWRITE_DONE}, or
-     * {@link #REWRITE_FAILED} if it did not take, or {@link #REWRITE_SKIPPED} when the good copy
-     * cannot be read now (nothing sure to write: the next read or sync tries again).
-     */
-    private int rewrite(Member good, Member bad, Bio p) {
-        var scheduler = array.env().scheduler();
-        for (long at = 0; at < p.lengthBytes; at += SCRATCH_BYTES) {
-            long len = Math.min(SCRATCH_BYTES, p.lengthBytes - at);
-            MemorySegment copy = scratch.slice(0, len);
-            MemorySegment back = scratch.slice(SCRATCH_BYTES, len);
-            long from = good.dataOffsetBytes() + p.offsetBytes + at;
-            long dev = bad.dataOffsetBytes() + p.offsetBytes + at;
-            if (SyncIo.read(scheduler, good.device(), from, copy) != Errno.OK) {
-                good.countReadError();
-                return REWRITE_SKIPPED;
-            }
-            if (SyncIo.write(scheduler, bad.device(), dev, copy, 0) != Errno.OK
-                || SyncIo.read(scheduler, bad.device(), dev, back) != Errno.OK
-                || copy.mismatch(back) >= 0) {
-                return REWRITE_FAILED;
-            }
-        }
-        return REWRITE_DONE;
     }
 }

@@ -170,6 +170,35 @@ public final class SyncBarrier {
         return true;
     }
 
+    /**
+     * Freezes every one of {@code buckets} for a read fix ({@code frozen} records which are, from
+     * call to call) and says whether the fix may start: all frozen, and no normal write or sync
+     * window in flight in any. Called again until true, then {@link #thaw}. Never blocks.
+     */
+    public boolean tryFreeze(int[] buckets, boolean[] frozen) {
+        for (int i = 0; i < buckets.length; i++) {
+            if (!frozen[i]) {
+                if (!tryFreeze(buckets[i])) {
+                    return false;
+                }
+                frozen[i] = true;
+            }
+        }
+        for (int b : buckets) {
+            if (!quietForFix(b)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Unfreezes what {@link #tryFreeze(int[], boolean[])} froze, once it said true. */
+    public void thaw(int[] buckets) {
+        for (int b : buckets) {
+            unfreeze(b);
+        }
+    }
+
     /** Whether the fix of a frozen {@code bucket} may start: no normal write and no sync window in flight. */
     public boolean quietForFix(int bucket) {
         return pending.get(bucket) == 0 && barrier.get(bucket) == frozen.get(bucket);
