@@ -33,6 +33,8 @@ final class Disks implements AutoCloseable {
     volatile long holdFrom;
     volatile long holdTo;
     volatile long holdNanos;
+    /** Only this disk's writes are held (null: every disk's). */
+    volatile String holdOnly;
 
     Disks(Env env) {
         this.env = env;
@@ -139,7 +141,9 @@ final class Disks implements AutoCloseable {
         @Override
         public void submit(Bio bio) {
             long hold = holdNanos;
-            if (hold > 0 && bio.op == Bio.Op.WRITE && bio.offsetBytes < holdTo && bio.offsetBytes + bio.lengthBytes > holdFrom) {
+            String only = holdOnly;
+            if (hold > 0 && bio.op == Bio.Op.WRITE && bio.offsetBytes < holdTo && bio.offsetBytes + bio.lengthBytes > holdFrom
+                && (only == null || only.equals(next.name()))) {
                 env.timer().schedule(hold, () -> {
                     if (!next.trySubmit(bio)) {
                         throw new AssertionError("test medium saturated");

@@ -687,15 +687,19 @@ final class RedundancyTest {
                 Member c = MemberManager.find(a, "c");
                 await("recovery under way", () -> c.state() == MemberState.RECOVERING && a.redundancy().engine().status() != null);
                 assertFalse(c.isInSyncRecorded());
-                long sbAt = 8 * 512; // v1.2: 4 KiB from the start
-                disks.faults("c").addRule(FaultRule.delay(sbAt, 4096, 3_000_000_000L, Bio.Op.WRITE));
+                // c's superblock writes reach it 3 s late (held before the medium, not only their
+                // completion): from the moment c is in sync, its record is at least 3 s away
+                disks.holdOnly = "c";
+                disks.holdFrom = 8 * 512; // v1.2: 4 KiB from the start
+                disks.holdTo = disks.holdFrom + 4096;
+                disks.holdNanos = 3_000_000_000L;
                 a.redundancy().engine().setSpeedLimits(1_000, 10_000_000);
                 await("c in sync", c::isInSync);
                 assertFalse(c.isInSyncRecorded(), "in sync in memory while its superblock write is held");
                 assertTrue(sbOf(env, disks, "c").hasFeature(FeatureBits.RECOVERY_OFFSET), "on disk: still being rebuilt");
                 await("c recorded in sync", c::isInSyncRecorded);
-                disks.faults("c").clearRules();
-                assertFalse(sbOf(env, disks, "c").hasFeature(FeatureBits.RECOVERY_OFFSET), "on disk: in sync");
+                disks.holdNanos = 0;
+                assertFalse(sbOf(env, disks, "c").hasFeature(FeatureBits.RECOVERY_OFFSET), "recorded: on disk in sync");
             }
         }
     }
