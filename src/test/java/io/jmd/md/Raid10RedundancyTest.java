@@ -566,6 +566,54 @@ final class Raid10RedundancyTest {
         }
     }
 
+    /**
+     * A resync window read the first copy of a block not resynced yet (the copies differ, as after
+     * a crash), then the first copy's member failed: a client read of the block, which now has one
+     * copy in sync, must not read the second copy beside that window, or it sees the second copy's
+     * old value and the window then writes its read of the first copy over it: the next read, with
+     * no write in between, returns something else. md: a raid10 read holds wait_barrier from its
+     * start to its end, so it never runs beside a sync window of its region.
+     */
+    @org.junit.jupiter.api.Test
+    void readOfABlockNotResyncedWaitsForTheSyncWindowAfterItsSourceFailed() throws Exception {
+        Env env = jmd.env();
+        Shape s = new Shape("n2x4", Raid10Layout.near(2), 4, 64);
+        try (Disks disks = new Disks(env)) {
+            String[] live = names(s.devices(), "");
+            disks.add(DISK_BYTES, live);
+            create(env, disks, s, false, live);
+            long at = 3L << 20;
+            List<Object[]> copies = copiesOf(env, disks, at, live);
+            String firstDisk = (String) copies.get(0)[0];
+            long firstAt = (long) copies.get(0)[1];
+            String secondDisk = (String) copies.get(1)[0];
+            long secondAt = (long) copies.get(1)[1];
+            rawWrite(env, disks, firstDisk, firstAt, BLOCK, 0x11);
+            rawWrite(env, disks, secondDisk, secondAt, BLOCK, 0x22);
+            for (String n : live) {
+                var dev = disks.opener().open(n, false);
+                SuperblockIo.Found f = SuperblockIo.read(env, dev);
+                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
+            }
+            // the resync's read of the first copy has its data but ends 1.5 s late
+            FaultRule slow = FaultRule.delay(firstAt, BLOCK, 1_500_000_000L, Bio.Op.READ).times(1);
+            disks.faults(firstDisk).addRule(slow);
+            try (MdArray a = assemble(disks, false, live)) {
+                await("the resync window read the first copy", () -> slow.hits() == 1);
+                MemberManager.fail(a, firstDisk);
+                Buffer buf = env.buffers().allocate(BLOCK);
+                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
+                byte[] seen = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                awaitIdle(a);
+                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
+                byte[] again = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                buf.release();
+                assertArrayEquals(seen, again, "a read of the block changed with no write in between");
+                assertArrayEquals(seen, disks.raw(secondDisk, secondAt, BLOCK), "the client saw what the copy left does not hold");
+            }
+        }
+    }
+
     /** Reads the block at array byte {@code at} and returns the disk that served it. */
     static String servingDisk(Env env, Disks disks, MdArray a, long at, Buffer buf, String... live) throws Exception {
         assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));

@@ -558,6 +558,47 @@ final class RedundancyTest {
         }
     }
 
+    /**
+     * As raid10's (Raid10RedundancyTest.readOfABlockNotResyncedWaitsForTheSyncWindowAfterItsSourceFailed):
+     * the resync window read a block not resynced yet from a, then a failed; a client read of the
+     * block, now served by b alone, must not run beside that window, or it sees b's old value and
+     * the window then writes its read of a over b: the next read returns something else with no
+     * write in between.
+     */
+    @Test
+    void readOfABlockNotResyncedWaitsForTheSyncWindowAfterItsSourceFailed() throws Exception {
+        Env env = jmd.env();
+        try (Disks disks = new Disks(env)) {
+            disks.add(DISK_BYTES, "a", "b");
+            create(env, disks, false, "a", "b");
+            long dataOff = sbOf(env, disks, "a").dataOffsetSectors() * 512;
+            long at = 3L << 20;
+            rawWrite(env, disks, "a", dataOff + at, BLOCK, 0x11);
+            rawWrite(env, disks, "b", dataOff + at, BLOCK, 0x22);
+            for (String n : new String[] {"a", "b"}) {
+                var dev = disks.opener().open(n, false);
+                SuperblockIo.Found f = SuperblockIo.read(env, dev);
+                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
+            }
+            // the resync's read of a has its data but ends 1.5 s late
+            FaultRule slow = FaultRule.delay(dataOff + at, BLOCK, 1_500_000_000L, Bio.Op.READ).times(1);
+            disks.faults("a").addRule(slow);
+            try (MdArray a = assemble(disks, false, "a", "b")) {
+                await("the resync window read a", () -> slow.hits() == 1);
+                MemberManager.fail(a, "a");
+                Buffer buf = env.buffers().allocate(BLOCK);
+                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
+                byte[] seen = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                awaitIdle(a);
+                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
+                byte[] again = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                buf.release();
+                assertArrayEquals(seen, again, "a read of the block changed with no write in between");
+                assertArrayEquals(seen, disks.raw("b", dataOff + at, BLOCK), "the client saw what b does not hold");
+            }
+        }
+    }
+
     @Test
     void readErrorIsRepairedFromTheOtherMemberAndAMemberThatKeepsFailingIsFailed() throws Exception {
         Env env = jmd.env();

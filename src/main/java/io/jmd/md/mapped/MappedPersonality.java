@@ -251,19 +251,17 @@ public abstract class MappedPersonality implements Personality {
         m.device().submit(new Bio(p.op, offset, io.lengthBytes, data, p.flags, io, memberDone));
     }
 
-    /** Whether a resync has yet to make the piece's copies agree, and more than one is in sync. */
+    /**
+     * Whether a resync has yet to make the piece's copies agree. Even with one copy left in sync
+     * the read goes through the read fix's frozen path: a resync window may have read another
+     * copy before its member failed and be about to write that read over the copy left, so a
+     * read beside it would show a value the next read no longer finds (md: a raid10 read holds
+     * wait_barrier from its start to its end, so it never runs beside a sync window of its region).
+     */
     private boolean copiesMayDiffer(MappedIo io) {
         io.jmd.md.Redundancy red = array.redundancy();
-        if (io.copies < 2 || red == null
-            || !red.readFromFirst(io.request.parent.offsetBytes + io.pieceOffsetBytes, io.lengthBytes)) {
-            return false;
-        }
-        int inSync = 0;
-        for (int c = 0; c < io.copies; c++) {
-            Member m = slots[io.devices[c]];
-            inSync += m != null && m.isInSync() ? 1 : 0;
-        }
-        return inSync > 1;
+        return io.copies > 1 && red != null
+            && red.readFromFirst(io.request.parent.offsetBytes + io.pieceOffsetBytes, io.lengthBytes);
     }
 
     /**

@@ -112,10 +112,13 @@ public final class Raid1 implements Personality {
     private void submitRead(R1Request r) {
         Bio p = r.parent;
         if (!array.isReadOnly() && array.redundancy() != null && array.redundancy().readFromFirst(p.offsetBytes, p.lengthBytes)
-            && Long.bitCount(workingSlots.get()) > 1) {
+            && slots.length > 1) {
             // Not resynced yet: the block is read from the first member and written to the others
             // before the read ends, so a value a client saw never rests on one copy (Raid1ReadFix).
             // A read-only array writes nothing: its reads only come from the first member.
+            // Even with one member left in sync: a resync window may have read a member before it
+            // failed and be about to write that read over the one left; the fix's frozen path
+            // waits for it, so the next read finds what this one saw.
             requests.handOff(r);
             readFix.queueSyncRead(r);
             return;
