@@ -123,20 +123,16 @@ public final class SyncEngine {
         if ((before & NEEDED) == 0) {
             return;
         }
-        SyncAction a = requested.get();
-        if (a == null && disabled) {
-            flags.getAndUpdate(x -> x & ~DECIDING);
-            return;
+        SyncAction a;
+        try {
+            a = choose();
+        } catch (RuntimeException | Error e) {
+            flags.getAndUpdate(x -> (x & ~DECIDING) | NEEDED); // looked at again on the next pass
+            throw e;
         }
         if (a == null) {
-            if (host.hasRecoveryWork()) {
-                a = SyncAction.RECOVER;
-            } else if (host.resyncDoneBytes() != Long.MAX_VALUE) {
-                a = SyncAction.RESYNC;
-            } else {
-                flags.getAndUpdate(x -> x & ~DECIDING);
-                return;
-            }
+            flags.getAndUpdate(x -> x & ~DECIDING);
+            return;
         }
         int kind = switch (a) {
             case RESYNC -> SYNC;
@@ -151,6 +147,21 @@ public final class SyncEngine {
         flags.getAndUpdate(x -> (x & ~DECIDING) | RUNNING | kind);
         requested.compareAndSet(a, null);
         misc.queue(startWork);
+    }
+
+    /** What to start now: the operator's request, else a needed recovery or resync; null for nothing. */
+    private SyncAction choose() {
+        SyncAction a = requested.get();
+        if (a != null) {
+            return a;
+        }
+        if (disabled) {
+            return null;
+        }
+        if (host.hasRecoveryWork()) {
+            return SyncAction.RECOVER;
+        }
+        return host.resyncDoneBytes() != Long.MAX_VALUE ? SyncAction.RESYNC : null;
     }
 
     /** md_start_sync: on the misc work queue. */
