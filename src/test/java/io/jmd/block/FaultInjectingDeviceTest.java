@@ -110,15 +110,17 @@ class FaultInjectingDeviceTest {
     void latency_delays_only_its_range() {
         Env env = jmd.env();
         try (FaultInjectingDevice dev = faulty(env, MIB)) {
-            dev.addRule(FaultRule.delay(0, 4096, 200 * MILLIS, Bio.Op.READ, Bio.Op.WRITE));
+            // a delay longer than any stall of a loaded machine: a read that took less was not delayed
+            long delay = 1_000 * MILLIS;
+            dev.addRule(FaultRule.delay(0, 4096, delay, Bio.Op.READ, Bio.Op.WRITE));
             long t0 = System.nanoTime();
             assertEquals(Errno.OK, read(env, dev, 0, 4096));
             long slow = System.nanoTime() - t0;
             t0 = System.nanoTime();
             assertEquals(Errno.OK, read(env, dev, 4096, 4096));
             long fast = System.nanoTime() - t0;
-            assertTrue(slow >= 200 * MILLIS, "delayed " + slow / MILLIS + " ms");
-            assertTrue(fast < 150 * MILLIS, "not delayed: " + fast / MILLIS + " ms");
+            assertTrue(slow >= delay, "delayed " + slow / MILLIS + " ms");
+            assertTrue(fast < delay, "not delayed: " + fast / MILLIS + " ms");
             assertEquals(1, dev.injectedDelays());
         }
     }
@@ -164,7 +166,9 @@ class FaultInjectingDeviceTest {
     void backpressure_on_a_slow_device() {
         Env env = jmd.env();
         try (FaultInjectingDevice dev = new FaultInjectingDevice(env, new MemoryBlockDevice(env, "mem", MIB), 2)) {
-            dev.addRule(FaultRule.delay(0, MIB, 300 * MILLIS, Bio.Op.READ));
+            // the device must stay full from the two submits to the trySubmit: a delay no stall outlasts
+            long delay = 1_000 * MILLIS;
+            dev.addRule(FaultRule.delay(0, MIB, delay, Bio.Op.READ));
             long startNanos = System.nanoTime();
             Completion first = new Completion(env.scheduler(), "first");
             Completion second = new Completion(env.scheduler(), "second");
@@ -183,7 +187,7 @@ class FaultInjectingDeviceTest {
             });
             TestThreads.joinAll(java.util.List.of(submitter));
             long waited = submittedNanos.get() - startNanos;
-            assertTrue(waited >= 250 * MILLIS, "submit returned only once a delayed bio ended: " + waited / MILLIS + " ms");
+            assertTrue(waited >= delay - 50 * MILLIS, "submit returned only once a delayed bio ended: " + waited / MILLIS + " ms");
             assertEquals(Errno.OK, first.await());
             assertEquals(Errno.OK, second.await());
             assertEquals(Errno.OK, third.await());

@@ -111,7 +111,7 @@ class FileOpenErrorsTest {
             openFails(FileBlockDevice.Options.of(file).readOnly(true), "locked by another process");
         } finally {
             holder.getOutputStream().close();
-            assertTrue(holder.waitFor(10, TimeUnit.SECONDS));
+            assertTrue(holder.waitFor(60, TimeUnit.SECONDS));
         }
         FileBlockDevice.open(jmd.env(), file).close();
     }

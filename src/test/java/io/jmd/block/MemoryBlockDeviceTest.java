@@ -122,7 +122,8 @@ class MemoryBlockDeviceTest {
         Env env = jmd.env();
         MemoryBlockDevice mem = new MemoryBlockDevice(env, "mem", MIB);
         FaultInjectingDevice dev = new FaultInjectingDevice(env, mem);
-        dev.addRule(FaultRule.delay(0, MIB, 300_000_000L, Bio.Op.FLUSH));
+        // still in flight at close() even if the test thread stalls between the two
+        dev.addRule(FaultRule.delay(0, MIB, 1_000_000_000L, Bio.Op.FLUSH));
         Completion done = new Completion(env.scheduler(), "flush");
         dev.submit(Bio.flush(null, b -> done.complete(b.status())));
         IllegalStateException e = assertThrows(IllegalStateException.class, dev::close);

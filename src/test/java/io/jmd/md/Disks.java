@@ -18,6 +18,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -29,12 +33,25 @@ final class Disks implements AutoCloseable {
     private final Env env;
     private final Map<String, MemoryBlockDevice> media = new LinkedHashMap<>();
     private final Map<String, FaultInjectingDevice> faults = new LinkedHashMap<>();
-    /** Writes overlapping [holdFrom, holdTo) reach the medium this long after submission. */
+    /**
+     * Writes overlapping [holdFrom, holdTo) reach the medium this long after submission, or at
+     * {@link #release()}, whichever comes first.
+     */
     volatile long holdFrom;
     volatile long holdTo;
     volatile long holdNanos;
     /** Only this disk's writes are held (null: every disk's). */
     volatile String holdOnly;
+    /** Only writes this accepts are held (null: every write in the range). */
+    volatile Predicate<Bio> holdIf;
+    /**
+     * A hold that only {@link #release()} ends, however slow the machine: for a test that must look
+     * at the disks while a write is off them. The backstop only keeps a failed test's close from
+     * waiting forever for a held write.
+     */
+    static final long UNTIL_RELEASED = 120_000_000_000L;
+    /** Writes held now: submitted, not on the medium yet. */
+    private final Set<Held> held = ConcurrentHashMap.newKeySet();
 
     Disks(Env env) {
         this.env = env;
@@ -126,6 +143,19 @@ final class Disks implements AutoCloseable {
         }
     }
 
+    /** Writes held now (submitted, not on the medium yet), for a test to wait for instead of sleeping. */
+    int heldCount() {
+        return held.size();
+    }
+
+    /** Ends the hold: writes held land now, later writes go straight through. */
+    void release() {
+        holdNanos = 0;
+        for (Held h : held) {
+            env.timer().schedule(0, h::land);
+        }
+    }
+
     @Override
     public void close() {
         faults.values().forEach(FaultInjectingDevice::close);
@@ -142,16 +172,39 @@ final class Disks implements AutoCloseable {
         public void submit(Bio bio) {
             long hold = holdNanos;
             String only = holdOnly;
+            Predicate<Bio> which = holdIf;
             if (hold > 0 && bio.op == Bio.Op.WRITE && bio.offsetBytes < holdTo && bio.offsetBytes + bio.lengthBytes > holdFrom
-                && (only == null || only.equals(next.name()))) {
-                env.timer().schedule(hold, () -> {
-                    if (!next.trySubmit(bio)) {
-                        throw new AssertionError("test medium saturated");
-                    }
-                });
+                && (only == null || only.equals(next.name())) && (which == null || which.test(bio))) {
+                Held h = new Held(next, bio);
+                held.add(h);
+                env.timer().schedule(hold, h::land);
+                if (holdNanos == 0) { // released while this one was being held: release() may not have seen it
+                    env.timer().schedule(0, h::land);
+                }
                 return;
             }
             next.submit(bio);
+        }
+    }
+
+    /** A held write; lands once, at the end of its hold or at {@link #release()}. */
+    private final class Held {
+        private final BlockDevice medium;
+        private final Bio bio;
+        private final AtomicBoolean landed = new AtomicBoolean();
+
+        Held(BlockDevice medium, Bio bio) {
+            this.medium = medium;
+            this.bio = bio;
+        }
+
+        void land() {
+            if (landed.compareAndSet(false, true)) {
+                held.remove(this);
+                if (!medium.trySubmit(bio)) {
+                    throw new AssertionError("test medium saturated");
+                }
+            }
         }
     }
 

@@ -242,19 +242,19 @@ final class Raid10RedundancyTest {
                     disks.holdTo = (long) c[1] + BLOCK;
                     break;
                 }
-                disks.holdNanos = 2_000_000_000L;
+                disks.holdNanos = Disks.UNTIL_RELEASED; // a timed hold could land before the snapshots
                 Buffer held = env.buffers().allocate(BLOCK);
                 held.segment().fill((byte) 9);
                 io.jmd.sync.Completion heldDone = new io.jmd.sync.Completion(env.scheduler(), "held");
                 a.submit(Bio.write(9L * BITMAP_CHUNK, held.segment(), 0, null, bio -> heldDone.complete(bio.status())));
                 await("the held write's bit", () -> a.redundancy().bitmap().dirtyChunks() == 3);
-                Thread.sleep(50);
+                await("the write held", () -> disks.heldCount() > 0);
                 for (int i = 0; i < live.length; i++) {
                     snapshot(env, disks, live[i], image[i]);
                 }
+                disks.release();
                 heldDone.await();
                 held.release();
-                disks.holdNanos = 0;
             }
             assertFalse(sbOf(env, disks, image[0]).isClean(), "the images are of a dirty array");
             // the copies differ in a dirty chunk: a write reached the first copy only before the crash

@@ -190,7 +190,7 @@ final class Raid1ArrayTest {
                 assertTrue(array.isClean());
                 writeStream(env, array, new long[16], 4, 1, n -> { }, new AtomicInteger());
                 Superblock1 duringOrAfter = SuperblockIo.read(env, disks.opener().open("a", true)).superblock();
-                long deadline = System.nanoTime() + 5_000_000_000L;
+                long deadline = System.nanoTime() + 20_000_000_000L; // the safe-mode timer and the md thread compete for the CPU
                 while (!SuperblockIo.read(env, disks.opener().open("a", true)).superblock().isClean()
                     && System.nanoTime() < deadline) {
                     Thread.onSpinWait();

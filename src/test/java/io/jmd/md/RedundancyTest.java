@@ -168,18 +168,19 @@ final class RedundancyTest {
                 long dataOff = sbOf(env, disks, "b").dataOffsetSectors() * 512;
                 disks.holdFrom = dataOff + 3L * BITMAP_CHUNK;
                 disks.holdTo = dataOff + 4L * BITMAP_CHUNK;
-                disks.holdNanos = 300_000_000L;
+                disks.holdNanos = Disks.UNTIL_RELEASED; // a timed hold could end before the test looks
                 Buffer buf = env.buffers().allocate(BLOCK);
                 buf.segment().fill((byte) 7);
                 io.jmd.sync.Completion done = new io.jmd.sync.Completion(env.scheduler(), "w");
                 a.submit(Bio.write(3L * BITMAP_CHUNK, buf.segment(), 0, null, bio -> done.complete(bio.status())));
                 await("the bit", () -> bm.counters().diskBit(3));
-                Thread.sleep(100); // the data write to b is held; the bit is durable before it went out
+                // the data writes to a and b are held; the bit is durable before they went out
+                await("the data writes held", () -> disks.heldCount() == 2);
                 assertTrue(diskBit(env, disks, "a", 3), "bit set on a before the data write ended");
                 assertTrue(diskBit(env, disks, "b", 3), "bit set on b before the data write ended");
+                disks.release();
                 assertEquals(Errno.OK, done.await());
                 buf.release();
-                disks.holdNanos = 0;
                 await("bitmap events in step with the superblock's", () -> {
                     try {
                         return a.events() == bitmapHeader(env, disks, "a").events();
@@ -236,18 +237,18 @@ final class RedundancyTest {
                 long dataOff = sbOf(env, disks, "a").dataOffsetSectors() * 512;
                 disks.holdFrom = dataOff + 9L * BITMAP_CHUNK;
                 disks.holdTo = dataOff + 10L * BITMAP_CHUNK;
-                disks.holdNanos = 2_000_000_000L;
+                disks.holdNanos = Disks.UNTIL_RELEASED; // a timed hold could land before the snapshots
                 Buffer held = env.buffers().allocate(BLOCK);
                 held.segment().fill((byte) 9);
                 io.jmd.sync.Completion heldDone = new io.jmd.sync.Completion(env.scheduler(), "held");
                 a.submit(Bio.write(9L * BITMAP_CHUNK, held.segment(), 0, null, bio -> heldDone.complete(bio.status())));
                 await("the held write's bit", () -> a.redundancy().bitmap().dirtyChunks() == 3);
-                Thread.sleep(50);
+                await("the write held on both members", () -> disks.heldCount() == 2);
                 snapshot(env, disks, "a", "a2");
                 snapshot(env, disks, "b", "b2");
+                disks.release();
                 heldDone.await();
                 held.release();
-                disks.holdNanos = 0;
             }
             assertFalse(sbOf(env, disks, "a2").isClean(), "the images are of a dirty array");
             // the mirrors differ in a dirty chunk: a write reached a but not b before the crash
@@ -728,18 +729,21 @@ final class RedundancyTest {
                 Member c = MemberManager.find(a, "c");
                 await("recovery under way", () -> c.state() == MemberState.RECOVERING && a.redundancy().engine().status() != null);
                 assertFalse(c.isInSyncRecorded());
-                // c's superblock writes reach it 3 s late (held before the medium, not only their
-                // completion): from the moment c is in sync, its record is at least 3 s away
+                // c's superblock write recording it in sync (no recovery offset) is held before the
+                // medium (not only its completion) until the test has looked; the rebuild's own
+                // checkpoints, which it waits for before c is in sync, go through
                 disks.holdOnly = "c";
+                disks.holdIf = bio -> (bio.data.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN),
+                    Superblock1Layout.OFF_FEATURE_MAP) & FeatureBits.RECOVERY_OFFSET) == 0;
                 disks.holdFrom = 8 * 512; // v1.2: 4 KiB from the start
                 disks.holdTo = disks.holdFrom + 4096;
-                disks.holdNanos = 3_000_000_000L;
+                disks.holdNanos = Disks.UNTIL_RELEASED;
                 a.redundancy().engine().setSpeedLimits(1_000, 10_000_000);
                 await("c in sync", c::isInSync);
                 assertFalse(c.isInSyncRecorded(), "in sync in memory while its superblock write is held");
                 assertTrue(sbOf(env, disks, "c").hasFeature(FeatureBits.RECOVERY_OFFSET), "on disk: still being rebuilt");
+                disks.release();
                 await("c recorded in sync", c::isInSyncRecorded);
-                disks.holdNanos = 0;
                 assertFalse(sbOf(env, disks, "c").hasFeature(FeatureBits.RECOVERY_OFFSET), "recorded: on disk in sync");
             }
         }

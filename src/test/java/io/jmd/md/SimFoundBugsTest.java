@@ -58,24 +58,24 @@ final class SimFoundBugsTest {
             addRaid1(disks);
             try (MdArray array = disks.assemble(false, "a", "b")) {
                 long dataOffset = array.members().get(0).dataOffsetBytes();
-                holdSuperblockWrites(disks, dataOffset); // superblock writes (below the data) take 400 ms to land
+                holdSuperblockWrites(disks, dataOffset); // superblock writes (below the data) are held
                 AtomicInteger done = new AtomicInteger();
                 Buffer one = env.buffers().allocate(4096);
                 Buffer two = env.buffers().allocate(4096);
                 one.segment().fill((byte) 1);
                 two.segment().fill((byte) 2);
                 Thread first = Thread.ofPlatform().start(() -> SyncIo.write(env.scheduler(), array, 0, one.segment(), 0));
-                Thread.sleep(50); // the first writer is waiting for its dirty superblock
+                awaitHeld(disks); // the first writer is waiting for its dirty superblock
                 Thread second = Thread.ofPlatform().start(() -> {
                     SyncIo.write(env.scheduler(), array, 1 << 20, two.segment(), 0);
                     done.incrementAndGet();
                 });
-                Thread.sleep(150);
+                Thread.sleep(150); // time for a wrong second write to get out; the superblock stays held
                 assertEquals(0, disks.raw("b", dataOffset + (1 << 20), 4096)[0], "the second write reached a member early");
                 assertEquals(0, done.get());
+                disks.release();
                 first.join();
                 second.join();
-                disks.holdNanos = 0;
                 assertEquals(2, disks.raw("b", dataOffset + (1 << 20), 4096)[0]);
                 one.release();
                 two.release();
@@ -100,24 +100,24 @@ final class SimFoundBugsTest {
                 buf.segment().fill((byte) 3);
                 assertEquals(Errno.OK, SyncIo.write(env.scheduler(), array, 0, buf.segment(), 0)); // array dirty now
                 long dataOffset = array.members().get(0).dataOffsetBytes();
-                holdSuperblockWrites(disks, dataOffset); // superblock writes take 400 ms to land
+                holdSuperblockWrites(disks, dataOffset); // superblock writes are held
                 disks.faults("a").failDevice();
                 AtomicInteger ended = new AtomicInteger();
                 Thread first = Thread.ofPlatform().start(() -> {
                     SyncIo.write(env.scheduler(), array, 8192, buf.segment(), 0); // fails on a: a is marked faulty
                     ended.incrementAndGet();
                 });
-                Thread.sleep(50);
+                awaitHeld(disks); // a is marked faulty, the record is on its way
                 Thread second = Thread.ofPlatform().start(() -> {
                     SyncIo.write(env.scheduler(), array, 1 << 20, buf.segment(), Bio.FUA); // skips a
                     ended.incrementAndGet();
                 });
-                Thread.sleep(150);
+                Thread.sleep(150); // time for a wrong early end; the record stays held
                 assertEquals(0, ended.get(), "a write ended before the failure of a was recorded");
+                disks.release();
                 first.join();
                 second.join();
                 assertEquals(2, ended.get());
-                disks.holdNanos = 0;
                 buf.release();
             }
         }
@@ -612,11 +612,19 @@ final class SimFoundBugsTest {
         return io.jmd.md.format.CreateOptions.defaults(level, disks).withChunkKib(64);
     }
 
-    /** Writes to member bytes below {@code dataOffset} (superblocks) land 400 ms after submission. */
+    /**
+     * Writes to member bytes below {@code dataOffset} (superblocks) stay off the disks until {@link
+     * Disks#release()}: a timed hold could end before the test looked, on a slow machine.
+     */
     private static void holdSuperblockWrites(Disks disks, long dataOffset) {
         disks.holdFrom = 0;
         disks.holdTo = dataOffset;
-        disks.holdNanos = 400_000_000L;
+        disks.holdNanos = Disks.UNTIL_RELEASED;
+    }
+
+    /** Waits until a superblock write is held. */
+    private static void awaitHeld(Disks disks) throws InterruptedException {
+        RedundancyTest.await("a superblock write held", () -> disks.heldCount() > 0);
     }
 
     private static void clearFaults(Disks disks, String... names) {

@@ -129,19 +129,19 @@ final class StripeRedundancyTest {
                 long dataOff = sbOf(env, disks, "d0").dataOffsetSectors() * 512;
                 disks.holdFrom = dataOff + 9L * BITMAP_CHUNK;
                 disks.holdTo = dataOff + 10L * BITMAP_CHUNK;
-                disks.holdNanos = 2_000_000_000L;
+                disks.holdNanos = Disks.UNTIL_RELEASED; // a timed hold could land before the snapshots
                 Buffer held = env.buffers().allocate(BLOCK);
                 held.segment().fill((byte) 9);
                 io.jmd.sync.Completion heldDone = new io.jmd.sync.Completion(env.scheduler(), "held");
                 a.submit(Bio.write(9 * rowBytes, held.segment(), 0, null, bio -> heldDone.complete(bio.status())));
                 await("the held write's bit", () -> bm.dirtyChunks() == 3);
-                Thread.sleep(50);
+                await("the write held", () -> disks.heldCount() > 0);
                 for (int i = 0; i < names.length; i++) {
                     snapshot(env, disks, names[i], images[i]);
                 }
+                disks.release();
                 heldDone.await();
                 held.release();
-                disks.holdNanos = 0;
             }
             assertFalse(sbOf(env, disks, "i0").isClean(), "the images are of a dirty array");
             // a torn write in dirty chunk 5: a data block reached its member, the parity did not
@@ -505,11 +505,13 @@ final class StripeRedundancyTest {
                     java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
                     java.util.concurrent.atomic.AtomicLong mismatches = new java.util.concurrent.atomic.AtomicLong();
                     java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
+                    java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
                     java.util.concurrent.atomic.AtomicBoolean load = new java.util.concurrent.atomic.AtomicBoolean(true);
                     Thread checker = Thread.ofPlatform().daemon(true).start(() -> {
                         try {
                             while (load.get()) {
                                 if (engine.request(SyncAction.CHECK) == Errno.OK) {
+                                    started.incrementAndGet();
                                     awaitIdle(a);
                                     mismatches.addAndGet(engine.mismatchSectors());
                                     checks.incrementAndGet();
@@ -519,6 +521,8 @@ final class StripeRedundancyTest {
                             failed.compareAndSet(null, e);
                         }
                     });
+                    // the load starts once a check does: a slow thread start must not leave it without one
+                    await("the first check started", () -> started.get() > 0 || failed.get() != null);
                     model.randomIo(env, a, 2, 400, 256 << 10, 21);
                     load.set(false);
                     checker.join(60_000);

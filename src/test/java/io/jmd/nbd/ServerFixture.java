@@ -26,10 +26,14 @@ final class ServerFixture implements AutoCloseable {
     }
 
     static ServerFixture start(Env env, NbdLimits limits) throws IOException {
+        return start(env, limits, 5_000_000_000L);
+    }
+
+    static ServerFixture start(Env env, NbdLimits limits, long shutdownTimeoutNanos) throws IOException {
         TestDevice d = new TestDevice(env, "mem0", SIZE_BYTES);
         TestDevice ro = new TestDevice(env, "mem1", RO_SIZE_BYTES);
         NbdServer s = NbdServer.builder(env)
-            .limits(limits.withShutdownTimeoutNanos(5_000_000_000L))
+            .limits(limits.withShutdownTimeoutNanos(shutdownTimeoutNanos))
             .export("disk", "a test disk", d, false)
             .export("ro", null, ro, true)
             .listenTcp("127.0.0.1", 0)

@@ -77,7 +77,7 @@ class DaemonThreadTest {
         TestThreads.sleepMillis(20);
         assertEquals(0, runs.get());
         md.setTimeoutNanos(10_000_000L);
-        TestThreads.eventually(java.time.Duration.ofSeconds(5), "runs on the new timeout", () -> runs.get() >= 1);
+        TestThreads.eventually("runs on the new timeout", () -> runs.get() >= 1);
         md.close();
     }
 

@@ -4,6 +4,7 @@ import io.jmd.Env;
 import io.jmd.sync.Completion;
 import io.jmd.sync.ThreadRole;
 import io.jmd.testutil.JmdEnvExtension;
+import io.jmd.testutil.TestThreads;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,7 +27,7 @@ final class SurviveTest {
             throw new IllegalStateException("planted failure (expected in this test's output)");
         });
         env.ioWorkers().execute(() -> done.complete(1));
-        assertTrue(done.await(5_000_000_000L), "the pool went on");
+        assertTrue(done.await(TestThreads.HANG.toNanos()), "the pool went on");
     }
 
     @Test
@@ -46,7 +47,7 @@ final class SurviveTest {
                 Thread.onSpinWait();
             }
             d.wakeup();
-            assertTrue(second.await(5_000_000_000L), "the daemon went on");
+            assertTrue(second.await(TestThreads.HANG.toNanos()), "the daemon went on");
         }
         assertEquals(2, runs.get());
     }
@@ -61,12 +62,12 @@ final class SurviveTest {
                 throw new IllegalStateException("planted failure (expected in this test's output)");
             }));
             q.queue(new Work("after", () -> wq.complete(0)));
-            assertTrue(wq.await(5_000_000_000L));
+            assertTrue(wq.await(TestThreads.HANG.toNanos()));
         }
         env.timer().schedule(0, () -> {
             throw new IllegalStateException("planted failure (expected in this test's output)");
         });
         env.timer().schedule(1_000_000, () -> timer.complete(0));
-        assertTrue(timer.await(5_000_000_000L));
+        assertTrue(timer.await(TestThreads.HANG.toNanos()));
     }
 }

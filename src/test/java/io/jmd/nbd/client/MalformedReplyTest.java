@@ -56,7 +56,8 @@ class MalformedReplyTest {
         }
 
         void await(String what) throws InterruptedException {
-            assertTrue(done.await(10, TimeUnit.SECONDS), what + ": bios still in flight after 10 s (a hang)");
+            assertTrue(done.await(io.jmd.testutil.TestThreads.HANG.toSeconds(), TimeUnit.SECONDS),
+                what + ": bios still in flight after " + io.jmd.testutil.TestThreads.HANG.toSeconds() + " s (a hang)");
         }
     }
 
@@ -153,7 +154,8 @@ class MalformedReplyTest {
                 assertEquals(Errno.EIO, SyncIo.read(jmd.env().scheduler(), d, 0, MemorySegment.ofArray(new byte[512])),
                     "a bio after the failure ends with EIO at once");
                 d.close();
-                assertTrue(answered.await(1, TimeUnit.SECONDS));
+                // the script counts down after its write, which the client may have acted on first
+                assertTrue(answered.await(io.jmd.testutil.TestThreads.HANG.toSeconds(), TimeUnit.SECONDS));
             }
         }
     }
@@ -241,7 +243,7 @@ class MalformedReplyTest {
             });
             NbdBlockDevice d = open(s, structured, 0);
             assertEquals(4096, d.exportInfo().maxPayloadBytes());
-            assertTrue(serving.await(10, TimeUnit.SECONDS));
+            assertTrue(serving.await(io.jmd.testutil.TestThreads.HANG.toSeconds(), TimeUnit.SECONDS));
             int n = 60;
             int cutAt = rnd.nextInt(n);
             Tracker t = new Tracker(n);
