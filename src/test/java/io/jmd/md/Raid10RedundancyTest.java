@@ -33,6 +33,7 @@ import static io.jmd.md.Raid1ArrayTest.verify;
 import static io.jmd.md.Raid1ArrayTest.writeStream;
 import static io.jmd.md.RedundancyTest.assemble;
 import static io.jmd.md.RedundancyTest.await;
+import static io.jmd.md.RedundancyTest.divergeWithASlowResyncRead;
 import static io.jmd.md.RedundancyTest.awaitIdle;
 import static io.jmd.md.RedundancyTest.rawWrite;
 import static io.jmd.md.RedundancyTest.sbOf;
@@ -539,23 +540,11 @@ final class Raid10RedundancyTest {
             long firstAt = (long) copies.get(0)[1];
             String secondDisk = (String) copies.get(1)[0];
             long secondAt = (long) copies.get(1)[1];
-            rawWrite(env, disks, firstDisk, firstAt, BLOCK, 0x11);
-            rawWrite(env, disks, secondDisk, secondAt, BLOCK, 0x22);
-            for (String n : live) {
-                var dev = disks.opener().open(n, false);
-                SuperblockIo.Found f = SuperblockIo.read(env, dev);
-                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
-            }
-            // the resync's read of the first copy has its data but ends 1.5 s late
-            FaultRule slow = FaultRule.delay(firstAt, BLOCK, 1_500_000_000L, Bio.Op.READ).times(1);
-            disks.faults(firstDisk).addRule(slow);
+            FaultRule slow = divergeWithASlowResyncRead(env, disks, firstDisk, firstAt, secondDisk, secondAt, live);
             try (MdArray a = assemble(disks, false, live)) {
                 await("the resync window read the first copy", () -> slow.hits() == 1);
                 disks.faults(firstDisk).addRule(FaultRule.error(firstAt, 512, Bio.Op.READ));
-                Buffer buf = env.buffers().allocate(BLOCK);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
-                byte[] seen = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                buf.release();
+                byte[] seen = ParityArrayTest.read(env, a, at, BLOCK);
                 awaitIdle(a);
                 disks.faults(firstDisk).clearRules();
                 assertArrayEquals(disks.raw(firstDisk, firstAt, BLOCK), disks.raw(secondDisk, secondAt, BLOCK),
@@ -588,26 +577,13 @@ final class Raid10RedundancyTest {
             long firstAt = (long) copies.get(0)[1];
             String secondDisk = (String) copies.get(1)[0];
             long secondAt = (long) copies.get(1)[1];
-            rawWrite(env, disks, firstDisk, firstAt, BLOCK, 0x11);
-            rawWrite(env, disks, secondDisk, secondAt, BLOCK, 0x22);
-            for (String n : live) {
-                var dev = disks.opener().open(n, false);
-                SuperblockIo.Found f = SuperblockIo.read(env, dev);
-                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
-            }
-            // the resync's read of the first copy has its data but ends 1.5 s late
-            FaultRule slow = FaultRule.delay(firstAt, BLOCK, 1_500_000_000L, Bio.Op.READ).times(1);
-            disks.faults(firstDisk).addRule(slow);
+            FaultRule slow = divergeWithASlowResyncRead(env, disks, firstDisk, firstAt, secondDisk, secondAt, live);
             try (MdArray a = assemble(disks, false, live)) {
                 await("the resync window read the first copy", () -> slow.hits() == 1);
                 MemberManager.fail(a, firstDisk);
-                Buffer buf = env.buffers().allocate(BLOCK);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
-                byte[] seen = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                byte[] seen = ParityArrayTest.read(env, a, at, BLOCK);
                 awaitIdle(a);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
-                byte[] again = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                buf.release();
+                byte[] again = ParityArrayTest.read(env, a, at, BLOCK);
                 assertArrayEquals(seen, again, "a read of the block changed with no write in between");
                 assertArrayEquals(seen, disks.raw(secondDisk, secondAt, BLOCK), "the client saw what the copy left does not hold");
             }

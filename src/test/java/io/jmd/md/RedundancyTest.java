@@ -121,6 +121,23 @@ final class RedundancyTest {
         }
     }
 
+    /**
+     * The block at member bytes {@code firstAt} of {@code first} and {@code secondAt} of
+     * {@code second} made to differ (0x11, 0x22), as after a crash: not resynced, every member of
+     * {@code names} needing a full resync. The next read of the first copy (the resync window's)
+     * is slowed 1.5 s: its data arrives, its end does not. Returns that rule; its hits() say when
+     * the window has read.
+     */
+    static FaultRule divergeWithASlowResyncRead(Env env, Disks disks, String first, long firstAt, String second, long secondAt,
+                                                String... names) throws Exception {
+        rawWrite(env, disks, first, firstAt, BLOCK, 0x11);
+        rawWrite(env, disks, second, secondAt, BLOCK, 0x22);
+        disks.markNeedsFullResync(names);
+        FaultRule slow = FaultRule.delay(firstAt, BLOCK, 1_500_000_000L, Bio.Op.READ).times(1);
+        disks.faults(first).addRule(slow);
+        return slow;
+    }
+
     static void rawWrite(Env env, Disks disks, String n, long offset, int len, int value) {
         Buffer b = env.buffers().allocate(len);
         try {
@@ -532,23 +549,11 @@ final class RedundancyTest {
             create(env, disks, false, "a", "b");
             long dataOff = sbOf(env, disks, "a").dataOffsetSectors() * 512;
             long at = 3L << 20;
-            rawWrite(env, disks, "a", dataOff + at, BLOCK, 0x11);
-            rawWrite(env, disks, "b", dataOff + at, BLOCK, 0x22);
-            for (String n : new String[] {"a", "b"}) {
-                var dev = disks.opener().open(n, false);
-                SuperblockIo.Found f = SuperblockIo.read(env, dev);
-                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
-            }
-            // the resync's read of a has its data but ends 1.5 s late
-            FaultRule slow = FaultRule.delay(dataOff + at, BLOCK, 1_500_000_000L, Bio.Op.READ).times(1);
-            disks.faults("a").addRule(slow);
+            FaultRule slow = divergeWithASlowResyncRead(env, disks, "a", dataOff + at, "b", dataOff + at, "a", "b");
             try (MdArray a = assemble(disks, false, "a", "b")) {
                 await("the resync window read a", () -> slow.hits() == 1);
                 disks.faults("a").addRule(FaultRule.error(dataOff + at, 512, Bio.Op.READ));
-                Buffer buf = env.buffers().allocate(BLOCK);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
-                byte[] seen = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                buf.release();
+                byte[] seen = ParityArrayTest.read(env, a, at, BLOCK);
                 awaitIdle(a);
                 disks.faults("a").clearRules();
                 assertArrayEquals(disks.raw("a", dataOff + at, BLOCK), disks.raw("b", dataOff + at, BLOCK),
@@ -574,26 +579,13 @@ final class RedundancyTest {
             create(env, disks, false, "a", "b");
             long dataOff = sbOf(env, disks, "a").dataOffsetSectors() * 512;
             long at = 3L << 20;
-            rawWrite(env, disks, "a", dataOff + at, BLOCK, 0x11);
-            rawWrite(env, disks, "b", dataOff + at, BLOCK, 0x22);
-            for (String n : new String[] {"a", "b"}) {
-                var dev = disks.opener().open(n, false);
-                SuperblockIo.Found f = SuperblockIo.read(env, dev);
-                assertEquals(0, SuperblockIo.write(env, dev, f.superblock().withResyncOffsetSectors(0), f.location()));
-            }
-            // the resync's read of a has its data but ends 1.5 s late
-            FaultRule slow = FaultRule.delay(dataOff + at, BLOCK, 1_500_000_000L, Bio.Op.READ).times(1);
-            disks.faults("a").addRule(slow);
+            FaultRule slow = divergeWithASlowResyncRead(env, disks, "a", dataOff + at, "b", dataOff + at, "a", "b");
             try (MdArray a = assemble(disks, false, "a", "b")) {
                 await("the resync window read a", () -> slow.hits() == 1);
                 MemberManager.fail(a, "a");
-                Buffer buf = env.buffers().allocate(BLOCK);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
-                byte[] seen = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                byte[] seen = ParityArrayTest.read(env, a, at, BLOCK);
                 awaitIdle(a);
-                assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
-                byte[] again = buf.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                buf.release();
+                byte[] again = ParityArrayTest.read(env, a, at, BLOCK);
                 assertArrayEquals(seen, again, "a read of the block changed with no write in between");
                 assertArrayEquals(seen, disks.raw("b", dataOff + at, BLOCK), "the client saw what b does not hold");
             }
