@@ -169,6 +169,24 @@ class RedundancyInteropTest {
             .redirectOutput(dir.resolve(name).toFile()).start();
     }
 
+    /** Waits until fio's periodic status (--status-interval) shows writes done, not only started. */
+    void awaitFioWrites(String log) throws Exception {
+        Pattern iops = Pattern.compile("write: IOPS=([0-9.]+)");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (true) {
+            Matcher m = iops.matcher(Files.exists(dir.resolve(log)) ? read(log) : "");
+            boolean wrote = false;
+            while (m.find()) {
+                wrote |= Double.parseDouble(m.group(1)) > 0;
+            }
+            if (wrote) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "fio wrote nothing in 60 s: " + read(log));
+            sleep(100);
+        }
+    }
+
     String read(String file) throws IOException {
         return Files.readString(dir.resolve(file), StandardCharsets.UTF_8);
     }
@@ -197,8 +215,9 @@ class RedundancyInteropTest {
             assertTrue(fill.waitFor(120, TimeUnit.SECONDS));
             assertEquals(0, fill.exitValue(), read("fio-fill.log"));
             writer = fio("fio-write.log", "--rw=randwrite", "--size=32M", "--do_verify=0", "--verify_state_save=1",
-                "--time_based", "--runtime=60");
-            sleep(3000);
+                "--time_based", "--runtime=60", "--status-interval=1");
+            awaitFioWrites("fio-write.log"); // the kill must find writes in flight and dirty bits
+            sleep(1000);
             first.kill9();
         }
         assertTrue(writer.waitFor(60, TimeUnit.SECONDS), "fio ends once the server is gone");
