@@ -209,14 +209,18 @@ final class Raid10RedundancyTest {
         }
     }
 
-    /** Where the copies of array byte {@code at} lie: disk and byte offset on it. */
-    static List<Object[]> copiesOf(Env env, Disks disks, long at, String... names) throws Exception {
+    /** A copy's place: its disk and byte offset on it. */
+    record Place(String disk, long at) {
+    }
+
+    /** Where the copies of array byte {@code at} lie, in copy order. */
+    static List<Place> copiesOf(Env env, Disks disks, long at, String... names) throws Exception {
         String[] slots = bySlot(env, disks, names);
         Raid10Geometry g = geometry(sbOf(env, disks, names[0]));
-        List<Object[]> out = new ArrayList<>();
+        List<Place> out = new ArrayList<>();
         for (Raid10Geometry.Copy c : g.copiesOf(at / 512)) {
             String disk = slots[c.device()];
-            out.add(new Object[] {disk, sbOf(env, disks, disk).dataOffsetSectors() * 512 + c.sector() * 512 + at % 512});
+            out.add(new Place(disk, sbOf(env, disks, disk).dataOffsetSectors() * 512 + c.sector() * 512 + at % 512));
         }
         return out;
     }
@@ -238,11 +242,9 @@ final class Raid10RedundancyTest {
                     }
                 }
                 // a write to chunk 9 is in flight (held on its way to every copy) at the power cut
-                for (Object[] c : copiesOf(env, disks, 9L * BITMAP_CHUNK, live)) {
-                    disks.holdFrom = (long) c[1];
-                    disks.holdTo = (long) c[1] + BLOCK;
-                    break;
-                }
+                Place inFlight = copiesOf(env, disks, 9L * BITMAP_CHUNK, live).get(0);
+                disks.holdFrom = inFlight.at();
+                disks.holdTo = inFlight.at() + BLOCK;
                 disks.holdNanos = Disks.UNTIL_RELEASED; // a timed hold could land before the snapshots
                 Buffer held = env.buffers().allocate(BLOCK);
                 held.segment().fill((byte) 9);
@@ -261,13 +263,13 @@ final class Raid10RedundancyTest {
             // the copies differ in a dirty chunk: a write reached the first copy only before the crash
             int torn = (int) (5L * BITMAP_CHUNK / BLOCK) + 8;
             model[torn] = 0x7070L << 32 | torn;
-            List<Object[]> copies = copiesOf(env, disks, (long) torn * BLOCK, image);
+            List<Place> copies = copiesOf(env, disks, (long) torn * BLOCK, image);
             Buffer t = env.buffers().allocate(BLOCK);
             Raid1ArrayTest.fill(t.segment(), model[torn]);
-            assertEquals(Errno.OK, SyncIo.write(env.scheduler(), disks.medium((String) copies.get(0)[0]), (long) copies.get(0)[1],
+            assertEquals(Errno.OK, SyncIo.write(env.scheduler(), disks.medium(copies.get(0).disk()), copies.get(0).at(),
                 t.segment(), 0));
             t.release();
-            rawWrite(env, disks, (String) copies.get(1)[0], (long) copies.get(1)[1], BLOCK, 0x33);
+            rawWrite(env, disks, copies.get(1).disk(), copies.get(1).at(), BLOCK, 0x33);
             try (MdArray a = assemble(disks, false, image)) {
                 assertTrue(a.notes().stream().anyMatch(n -> n.contains("only the 3 of")), a.notes().toString());
                 SyncStatus last = awaitIdleAfter(a, SyncAction.RESYNC, 3, "only the dirty chunks were resynced");
@@ -287,8 +289,8 @@ final class Raid10RedundancyTest {
             String[] live = createLive(env, disks, s, false);
             // the second copy of array byte 3M differs, as after a crash
             for (long at = 3 << 20; at < (4 << 20); at += BLOCK) {
-                Object[] second = copiesOf(env, disks, at, live).get(1);
-                rawWrite(env, disks, (String) second[0], (long) second[1], BLOCK, 0x5a);
+                Place second = copiesOf(env, disks, at, live).get(1);
+                rawWrite(env, disks, second.disk(), second.at(), BLOCK, 0x5a);
             }
             disks.markNeedsFullResync(live);
             try (MdArray a = assemble(disks, false, live)) {
@@ -399,14 +401,15 @@ final class Raid10RedundancyTest {
             String[] live = createLive(env, disks, s, false);
             try (MdArray a = assemble(disks, false, live)) {
                 RedundancyTest.write(env, a, 0, 4 << 20, 0x11);
-                Object[] second = copiesOf(env, disks, (2 << 20) + 4096, live).get(1);
-                Object[] first = copiesOf(env, disks, (2 << 20) + 4096, live).get(0);
-                rawWrite(env, disks, (String) second[0], (long) second[1], 4096, 0x66);
+                List<Place> copies = copiesOf(env, disks, (2 << 20) + 4096, live);
+                Place first = copies.get(0);
+                Place second = copies.get(1);
+                rawWrite(env, disks, second.disk(), second.at(), 4096, 0x66);
                 var engine = a.redundancy().engine();
                 runToIdle(a, SyncAction.CHECK);
                 assertEquals(128, engine.mismatchSectors(), "one 64 KiB unit differs");
-                assertNotEquals(Arrays.hashCode(disks.raw((String) first[0], (long) first[1], 4096)),
-                    Arrays.hashCode(disks.raw((String) second[0], (long) second[1], 4096)), "check writes nothing");
+                assertNotEquals(Arrays.hashCode(disks.raw(first.disk(), first.at(), 4096)),
+                    Arrays.hashCode(disks.raw(second.disk(), second.at(), 4096)), "check writes nothing");
                 runToIdle(a, SyncAction.REPAIR);
                 assertEquals(128, engine.mismatchSectors(), "repair counts what it fixed");
                 runToIdle(a, SyncAction.CHECK);
@@ -535,11 +538,11 @@ final class Raid10RedundancyTest {
             disks.add(DISK_BYTES, live);
             create(env, disks, s, false, live);
             long at = 3L << 20;
-            List<Object[]> copies = copiesOf(env, disks, at, live);
-            String firstDisk = (String) copies.get(0)[0];
-            long firstAt = (long) copies.get(0)[1];
-            String secondDisk = (String) copies.get(1)[0];
-            long secondAt = (long) copies.get(1)[1];
+            List<Place> copies = copiesOf(env, disks, at, live);
+            String firstDisk = copies.get(0).disk();
+            long firstAt = copies.get(0).at();
+            String secondDisk = copies.get(1).disk();
+            long secondAt = copies.get(1).at();
             FaultRule slow = divergeWithASlowResyncRead(env, disks, firstDisk, firstAt, secondDisk, secondAt, live);
             try (MdArray a = assemble(disks, false, live)) {
                 await("the resync window read the first copy", () -> slow.hits() == 1);
@@ -572,11 +575,11 @@ final class Raid10RedundancyTest {
             disks.add(DISK_BYTES, live);
             create(env, disks, s, false, live);
             long at = 3L << 20;
-            List<Object[]> copies = copiesOf(env, disks, at, live);
-            String firstDisk = (String) copies.get(0)[0];
-            long firstAt = (long) copies.get(0)[1];
-            String secondDisk = (String) copies.get(1)[0];
-            long secondAt = (long) copies.get(1)[1];
+            List<Place> copies = copiesOf(env, disks, at, live);
+            String firstDisk = copies.get(0).disk();
+            long firstAt = copies.get(0).at();
+            String secondDisk = copies.get(1).disk();
+            long secondAt = copies.get(1).at();
             FaultRule slow = divergeWithASlowResyncRead(env, disks, firstDisk, firstAt, secondDisk, secondAt, live);
             try (MdArray a = assemble(disks, false, live)) {
                 await("the resync window read the first copy", () -> slow.hits() == 1);
@@ -593,9 +596,9 @@ final class Raid10RedundancyTest {
     /** Reads the block at array byte {@code at} and returns the disk that served it. */
     static String servingDisk(Env env, Disks disks, MdArray a, long at, Buffer buf, String... live) throws Exception {
         assertEquals(Errno.OK, SyncIo.read(env.scheduler(), a, at, buf.segment()));
-        for (Object[] c : copiesOf(env, disks, at, live)) {
-            if (MemberManager.find(a, (String) c[0]).headPositionBytes() == (long) c[1] + BLOCK) {
-                return (String) c[0];
+        for (Place c : copiesOf(env, disks, at, live)) {
+            if (MemberManager.find(a, c.disk()).headPositionBytes() == c.at() + BLOCK) {
+                return c.disk();
             }
         }
         throw new AssertionError("no copy served array byte " + at);
@@ -603,9 +606,9 @@ final class Raid10RedundancyTest {
 
     /** The byte offset on {@code disk} of its copy of array byte {@code at}. */
     static long copyOn(Env env, Disks disks, long at, String disk, String... names) throws Exception {
-        for (Object[] c : copiesOf(env, disks, at, names)) {
-            if (c[0].equals(disk)) {
-                return (long) c[1];
+        for (Place c : copiesOf(env, disks, at, names)) {
+            if (c.disk().equals(disk)) {
+                return c.at();
             }
         }
         throw new AssertionError(disk + " holds no copy of array byte " + at);
